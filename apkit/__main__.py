@@ -1,0 +1,5 @@
+import sys
+
+from apkit.cli import main
+
+sys.exit(main())
