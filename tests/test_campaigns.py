@@ -1,0 +1,278 @@
+"""Campaigns: lookup, feasibility checks and status changes, on both backends."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from apkit import audit
+from apkit.campaigns import (
+    check_feasibility,
+    close_campaign,
+    find_campaign,
+    list_campaigns,
+    mark_published,
+    open_campaign,
+)
+from apkit.errors import CampaignError, FeasibilityError, NotFoundError
+from apkit.model import Campaign, CampaignStatus
+from tests.factories import SchoolBuilder, small_school
+
+
+def _draft(store, capacity=3):
+    return small_school(store, status=CampaignStatus.DRAFT, capacity=capacity)
+
+
+def _status(store, campaign_id):
+    with store.read() as session:
+        return session.get(Campaign, campaign_id).status
+
+
+def test_find_campaign_by_period_and_block(store):
+    school = _draft(store)
+    with store.read() as session:
+        campaign = find_campaign(session, "P1", "A")
+        assert campaign.id == school.campaign_id
+
+
+@pytest.mark.parametrize(
+    ("period", "block", "message"),
+    [
+        ("P9", "A", r"Période introuvable : « P9 » ; périodes connues : P1"),
+        ("P1", "Z", r"Barrette introuvable : « Z » ; barrettes connues : A"),
+    ],
+)
+def test_find_campaign_unknown_names(store, period, block, message):
+    _draft(store)
+    with store.read() as session:
+        with pytest.raises(NotFoundError, match=message):
+            find_campaign(session, period, block)
+
+
+def test_find_campaign_missing_campaign(store):
+    school = _draft(store)
+    school.builder.period("P2", start_month=11)
+    with store.read() as session:
+        with pytest.raises(NotFoundError, match="Aucune campagne pour la période P2"):
+            find_campaign(session, "P2", "A")
+
+
+def test_list_campaigns_in_period_order(store):
+    school = _draft(store)
+    p2 = school.builder.period("P2", start_month=11)
+    later = school.builder.campaign(p2, school.block_id)
+    summaries = list_campaigns(store)
+    assert [s.id for s in summaries] == [school.campaign_id, later]
+    assert summaries[0].period == "P1"
+    assert summaries[0].block == "A"
+    assert summaries[0].status == "draft"
+    assert summaries[0].activities == 5
+    assert summaries[0].slots == [1, 2]
+
+
+def test_feasibility_clean_offer_has_no_problem(store):
+    school = _draft(store)
+    assert check_feasibility(store, school.campaign_id) == []
+
+
+def test_feasibility_shortfall_message(store):
+    # Slot 2 offers B1 + B2 + PRJ = 1 + 1 + 2 places for 6 students.
+    school = _draft(store, capacity=1)
+    problems = check_feasibility(store, school.campaign_id)
+    assert [p.message for p in problems] == [
+        "Barrette A, heure 1 : 6 élèves pour 4 places, il manque 2 places",
+        "Barrette A, heure 2 : 6 élèves pour 4 places, il manque 2 places",
+    ]
+    assert problems[0].kind == "shortfall"
+    assert problems[0].slot == 1
+    assert problems[0].missing == 2
+
+
+def test_feasibility_one_missing_place_singular(store):
+    school = _draft(store, capacity=2)
+    school.builder.student("NOUVEL", "Arrivant", "2de1")
+    school.builder.student("AUTRE", "Arrivant", "2de2")
+    school.builder.student("TROISIEME", "Arrivant", "2de2")
+    messages = [p.message for p in check_feasibility(store, school.campaign_id)]
+    assert messages == [
+        "Barrette A, heure 1 : 9 élèves pour 6 places, il manque 3 places",
+        "Barrette A, heure 2 : 9 élèves pour 6 places, il manque 3 places",
+    ]
+    with store.write() as session:
+        session.get(Campaign, school.campaign_id).activities[0].capacity = 4
+    messages = [p.message for p in check_feasibility(store, school.campaign_id)]
+    assert messages[0] == (
+        "Barrette A, heure 1 : 9 élèves pour 8 places, il manque 1 place"
+    )
+
+
+def test_feasibility_ignores_leavers_and_cancelled(store):
+    school = _draft(store, capacity=1)
+    builder = school.builder
+    builder.activity(school.campaign_id, "X1", capacity=9, slot=1, cancelled=True)
+    builder.student("PARTI", "Jean", "2de1", left_on=dt.date(2025, 1, 10))
+    problems = check_feasibility(store, school.campaign_id)
+    assert problems[0].message == (
+        "Barrette A, heure 1 : 6 élèves pour 4 places, il manque 2 places"
+    )
+
+
+def test_feasibility_eligibility_limits_places(store):
+    # A1 takes only the 3 students of 2de2, so 2 of its 5 places stay unusable and
+    # the 3 students of 2de1 share the single place of A2.
+    builder = SchoolBuilder(store)
+    block = builder.block("A", ("2de1", "2de2"))
+    for class_name in ("2de1", "2de2"):
+        builder.students(class_name, 3)
+    campaign = builder.campaign(builder.period(), block, status=CampaignStatus.DRAFT)
+    builder.activity(campaign, "A1", capacity=5, slot=1, eligible_divisions=("2de2",))
+    builder.activity(campaign, "A2", capacity=1, slot=1)
+    builder.activity(campaign, "B1", capacity=6, slot=2)
+    problems = check_feasibility(store, campaign)
+    assert [p.message for p in problems] == [
+        "Barrette A, heure 1 : 6 élèves pour 6 places, mais les restrictions "
+        "d'inscription n'en laissent que 4 utilisables, il manque 2 places"
+    ]
+
+
+def test_feasibility_named_student_counts(store):
+    builder = SchoolBuilder(store)
+    block = builder.block("A", ("2de1",))
+    first, second = builder.students("2de1", 2)
+    campaign = builder.campaign(builder.period(), block, status=CampaignStatus.DRAFT)
+    builder.activity(campaign, "A1", capacity=2, slot=1, named_students=(first,))
+    builder.activity(campaign, "B1", capacity=2, slot=2)
+    problems = check_feasibility(store, campaign)
+    assert [p.missing for p in problems] == [1]
+
+
+def test_feasibility_teacher_and_room_twice(store):
+    school = _draft(store)
+    builder = school.builder
+    builder.activity(
+        school.campaign_id, "A3", slot=1, teacher_id=school.teachers[0], room="R2"
+    )
+    problems = check_feasibility(store, school.campaign_id)
+    by_kind = {p.kind: p for p in problems}
+    assert by_kind["teacher_twice"].message == (
+        "Barrette A, heure 1 : PROF1 Prof anime 2 ateliers à la fois (A1, A3) ; "
+        "gardez-en un seul dans cette heure"
+    )
+    assert by_kind["room_twice"].message == (
+        "Barrette A, heure 1 : la salle R2 est attribuée à 2 ateliers (A2, A3) ; "
+        "changez la salle de l'un d'eux"
+    )
+    assert by_kind["room_twice"].activities == ("A2", "A3")
+
+
+def test_feasibility_project_clashes_in_second_slot(store):
+    school = _draft(store)
+    school.builder.activity(
+        school.campaign_id, "B3", slot=2, teacher_id=school.teachers[4]
+    )
+    problems = check_feasibility(store, school.campaign_id)
+    assert [(p.kind, p.slot) for p in problems] == [("teacher_twice", 2)]
+
+
+def test_feasibility_min_size_over_capacity(store):
+    school = _draft(store)
+    school.builder.activity(school.campaign_id, "A4", capacity=4, min_size=6)
+    problems = check_feasibility(store, school.campaign_id)
+    assert [p.message for p in problems] == [
+        "Atelier A4 « Atelier A4 » : effectif minimum 6 supérieur à la capacité 4 ; "
+        "il ne pourrait jamais ouvrir"
+    ]
+
+
+def test_open_campaign_audited(store):
+    school = _draft(store)
+    assert open_campaign(store, school.campaign_id, actor="coord") == []
+    with store.read() as session:
+        campaign = session.get(Campaign, school.campaign_id)
+        assert campaign.status == CampaignStatus.OPEN
+        assert campaign.opened_at is not None
+        (entry,) = audit.entries(session, campaign_id=school.campaign_id)
+        assert entry.action == "campaign_open"
+        assert entry.actor == "coord"
+        assert entry.before == {"status": "draft"}
+        assert entry.after == {"status": "open"}
+
+
+def test_open_campaign_shortfall_blocks(store):
+    school = _draft(store, capacity=1)
+    with pytest.raises(FeasibilityError, match="il manque 2 places") as caught:
+        open_campaign(store, school.campaign_id, actor="coord")
+    assert len(caught.value.problems) == 2
+    assert _status(store, school.campaign_id) == CampaignStatus.DRAFT
+
+
+def test_open_campaign_shortfall_allowed_as_warning(store, caplog):
+    school = _draft(store, capacity=1)
+    warnings = open_campaign(
+        store, school.campaign_id, actor="coord", allow_shortfall=True
+    )
+    assert [w.kind for w in warnings] == ["shortfall", "shortfall"]
+    assert _status(store, school.campaign_id) == CampaignStatus.OPEN
+    with store.read() as session:
+        (entry,) = audit.entries(session, campaign_id=school.campaign_id)
+        assert len(entry.after["warnings"]) == 2
+    assert "opened despite" in caplog.text
+
+
+def test_open_campaign_room_twice_blocks_even_if_allowed(store):
+    school = _draft(store)
+    school.builder.activity(school.campaign_id, "A3", slot=1, room="R1")
+    with pytest.raises(FeasibilityError, match="la salle R1 est attribuée"):
+        open_campaign(store, school.campaign_id, actor="coord", allow_shortfall=True)
+    assert _status(store, school.campaign_id) == CampaignStatus.DRAFT
+
+
+def test_status_transitions_full_cycle(store):
+    school = _draft(store)
+    campaign_id = school.campaign_id
+    open_campaign(store, campaign_id, actor="coord")
+    close_campaign(store, campaign_id, actor="coord")
+    open_campaign(store, campaign_id, actor="coord")
+    close_campaign(store, campaign_id, actor="coord")
+    mark_published(store, campaign_id, actor="coord")
+    with store.read() as session:
+        campaign = session.get(Campaign, campaign_id)
+        assert campaign.status == CampaignStatus.PUBLISHED
+        assert campaign.closed_at is not None
+        assert campaign.published_at is not None
+        actions = [e.action for e in audit.entries(session, campaign_id=campaign_id)]
+    assert actions == [
+        "campaign_published",
+        "campaign_closed",
+        "campaign_open",
+        "campaign_closed",
+        "campaign_open",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "message"),
+    [
+        (CampaignStatus.DRAFT, close_campaign, "en préparation : elle ne peut pas "
+         "passer au statut « fermée » ; statuts possibles : ouverte"),
+        (CampaignStatus.DRAFT, mark_published, "passer au statut « publiée »"),
+        (CampaignStatus.OPEN, mark_published, "ouverte : elle ne peut pas passer au "
+         "statut « publiée » ; statuts possibles : fermée"),
+        (CampaignStatus.OPEN, open_campaign, "passer au statut « ouverte »"),
+        (CampaignStatus.PUBLISHED, open_campaign, "publiée : elle ne peut pas passer "
+         "au statut « ouverte »$"),
+    ],
+)  # fmt: skip
+def test_status_transition_rejected(store, status, action, message):
+    school = small_school(store, status=status)
+    with pytest.raises(CampaignError, match=message):
+        action(store, school.campaign_id, actor="coord")
+    assert _status(store, school.campaign_id) == status
+    with store.read() as session:
+        assert audit.entries(session, campaign_id=school.campaign_id) == []
+
+
+def test_open_unknown_campaign(store):
+    with pytest.raises(NotFoundError, match="Campagne introuvable : n° 42"):
+        open_campaign(store, 42, actor="coord")
