@@ -1,0 +1,264 @@
+"""Access codes: generation, hashing, authentication, throttling, slips."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from apkit import access
+from apkit.access import Identity, authenticate, generate_codes
+from apkit.errors import AccessDenied, NotFoundError, RosterError
+from apkit.model import (
+    AccessCode,
+    Block,
+    Division,
+    LoginFailure,
+    Role,
+    Student,
+    Teacher,
+)
+from apkit.names import name_key
+
+NEUTRAL = "Code inconnu ou accès refusé."
+
+
+def _add_people(store) -> None:
+    with store.write() as session:
+        block = Block(name="A")
+        d1, d2 = Division(name="2de1", block=block), Division(name="2de2", block=block)
+        session.add_all([block, d1, d2])
+        people = [("DUPONT", "Léa", d1), ("MARTIN", "Œdipe", d1), ("ZOLA", "Émile", d2)]
+        for index, (last, first, division) in enumerate(people):
+            session.add(
+                Student(
+                    source_id=f"S{index}",
+                    last_name=last,
+                    first_name=first,
+                    name_key=name_key(last, first),
+                    division=division,
+                )
+            )
+        session.add(Teacher(source_id="T1", last_name="BERGER", first_name="Céline"))
+
+
+@pytest.fixture
+def people_store(sqlite_store):
+    _add_people(sqlite_store)
+    return sqlite_store
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 9, 14, 8, 0, 0)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+def test_new_code_shape():
+    code = access.new_code()
+    groups = code.split("-")
+    assert len(groups) == 3
+    assert all(len(group) == 4 for group in groups)
+    assert all(c in access.ALPHABET for c in code.replace("-", ""))
+    assert not set("01OIL") & set(access.ALPHABET)
+
+
+def test_generate_codes_stores_hash_only(people_store):
+    issued = generate_codes(
+        people_store, students=True, teachers=True, coordinator=True
+    )
+    roles = [item.role for item in issued]
+    assert roles.count(Role.STUDENT) == 3
+    assert roles.count(Role.TEACHER) == 1
+    assert roles.count(Role.COORDINATOR) == 1
+    with people_store.read() as session:
+        rows = [
+            (row.lookup, row.code_hash)
+            for row in session.scalars(select(AccessCode).order_by(AccessCode.id))
+        ]
+    for item, (lookup, code_hash) in zip(issued, rows, strict=True):
+        raw = access.normalize_code(item.code)
+        assert lookup == raw[:4]
+        assert raw[4:] not in code_hash
+        assert code_hash.startswith("scrypt$")
+
+
+def test_generate_codes_by_class_sorted(people_store):
+    issued = generate_codes(people_store, class_names=["2de1"])
+    assert [item.label for item in issued] == ["DUPONT Léa", "MARTIN Œdipe"]
+    assert {item.class_name for item in issued} == {"2de1"}
+
+
+def test_generate_codes_unknown_class(people_store):
+    with pytest.raises(NotFoundError, match="Classe inconnue : 2de9"):
+        generate_codes(people_store, class_names=["2de9"])
+    with people_store.read() as session:
+        assert session.scalars(select(AccessCode)).all() == []
+
+
+def test_authenticate_student_code(people_store):
+    issued = generate_codes(people_store, class_names=["2de2"])
+    identity = authenticate(people_store, issued[0].code.lower().replace("-", " "))
+    assert isinstance(identity, Identity)
+    assert identity.role is Role.STUDENT
+    assert identity.label == "ZOLA Émile"
+    assert identity.student_id == issued[0].student_id
+    assert identity.teacher_id is None
+    assert not identity.is_staff
+
+
+@pytest.mark.parametrize(
+    "typed", [None, "", "ABCD", "ABCD-EFGH-JKMN", "0000-0000-0000", "<script>"]
+)
+def test_authenticate_wrong_code_neutral(people_store, typed):
+    generate_codes(people_store, students=True)
+    with pytest.raises(AccessDenied) as caught:
+        authenticate(people_store, typed)
+    assert str(caught.value) == NEUTRAL
+
+
+def test_authenticate_right_prefix_wrong_secret(people_store):
+    code = generate_codes(people_store, class_names=["2de2"])[0].code
+    wrong = code[:5] + ("A" if code[5] != "A" else "B") + code[6:]
+    with pytest.raises(AccessDenied, match=NEUTRAL):
+        authenticate(people_store, wrong)
+
+
+def test_regenerate_revokes_old_code(people_store):
+    old = generate_codes(people_store, class_names=["2de2"])[0]
+    identity = authenticate(people_store, old.code)
+    new = generate_codes(people_store, class_names=["2de2"])[0]
+    assert new.code != old.code
+    with pytest.raises(AccessDenied, match=NEUTRAL):
+        authenticate(people_store, old.code)
+    with pytest.raises(AccessDenied, match=NEUTRAL):
+        access.recheck(people_store, identity)
+    assert authenticate(people_store, new.code).student_id == old.student_id
+
+
+def test_coordinator_and_teacher_identities(people_store):
+    issued = generate_codes(people_store, teachers=True, coordinator=True)
+    teacher = authenticate(people_store, issued[0].code)
+    coordinator = authenticate(people_store, issued[1].code)
+    assert teacher.role is Role.TEACHER
+    assert teacher.label == "BERGER Céline"
+    assert coordinator.role is Role.COORDINATOR
+    assert teacher.is_staff and coordinator.is_staff
+    access.require_staff(teacher)
+    access.require_student(teacher, 12345)
+
+
+def test_require_student_other_student_denied(people_store):
+    issued = generate_codes(people_store, class_names=["2de1"])
+    identity = authenticate(people_store, issued[0].code)
+    access.require_student(identity, issued[0].student_id)
+    with pytest.raises(AccessDenied, match=NEUTRAL):
+        access.require_student(identity, issued[1].student_id)
+    with pytest.raises(AccessDenied, match=NEUTRAL):
+        access.require_staff(identity)
+
+
+def test_throttle_delay_grows_then_refuses(people_store):
+    code = generate_codes(people_store, class_names=["2de2"])[0].code
+    clock = FakeClock()
+    for _ in range(access.CLIENT_FREE_FAILURES):
+        with pytest.raises(AccessDenied):
+            authenticate(people_store, "AAAA-AAAA-AAAA", client="10.0.0.7", clock=clock)
+        clock.advance(0.1)
+    # Past the free failures, even the right code waits for the delay.
+    with pytest.raises(AccessDenied, match=NEUTRAL):
+        authenticate(people_store, code, client="10.0.0.7", clock=clock)
+    assert access.count_failures(people_store) == access.CLIENT_FREE_FAILURES
+    # Another client is not slowed down by this one.
+    assert authenticate(people_store, code, client="10.0.0.8", clock=clock).label
+    clock.advance(1.5)
+    assert authenticate(people_store, code, client="10.0.0.7", clock=clock).label
+
+
+def test_throttle_refuses_past_limit_until_window_ends(people_store):
+    code = generate_codes(people_store, class_names=["2de2"])[0].code
+    clock = FakeClock()
+    failures = 0
+    while failures < access.CLIENT_REFUSE_AFTER:
+        delay = access._delay_after(failures, access.CLIENT_FREE_FAILURES)
+        clock.advance(delay.total_seconds() + 0.1)
+        with pytest.raises(AccessDenied):
+            authenticate(people_store, "AAAA-AAAA-AAAA", client="x", clock=clock)
+        failures += 1
+    clock.advance(access.MAX_DELAY.total_seconds() + 1)
+    with pytest.raises(AccessDenied, match=NEUTRAL):
+        authenticate(people_store, code, client="x", clock=clock)
+    clock.advance(access.FAILURE_WINDOW.total_seconds())
+    assert authenticate(people_store, code, client="x", clock=clock).label
+
+
+def test_throttle_overall_without_client(people_store):
+    code = generate_codes(people_store, class_names=["2de2"])[0].code
+    clock = FakeClock()
+    with people_store.write() as session:
+        for index in range(access.OVERALL_FREE_FAILURES):
+            session.add(LoginFailure(at=clock.now, client=f"c{index}"))
+    with pytest.raises(AccessDenied, match=NEUTRAL):
+        authenticate(people_store, code, clock=clock)
+    clock.advance(access.MAX_DELAY.total_seconds())
+    assert authenticate(people_store, code, clock=clock).label
+
+
+def test_code_never_logged(people_store, caplog):
+    caplog.set_level(logging.DEBUG, logger="apkit")
+    issued = generate_codes(people_store, students=True)
+    authenticate(people_store, issued[0].code)
+    with pytest.raises(AccessDenied):
+        authenticate(people_store, issued[0].code[:-1] + "Z", client="c")
+    for item in issued:
+        raw = access.normalize_code(item.code)
+        assert item.code not in caplog.text
+        assert raw[4:] not in caplog.text
+
+
+def test_codes_csv_roundtrip(people_store, tmp_path):
+    issued = generate_codes(people_store, students=True, coordinator=True)
+    path = tmp_path / "codes.csv"
+    access.write_codes_csv(issued, path, base_url="http://ap.lycee.fr")
+    text = path.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0] == "role;classe;nom;code;lien"
+    link = f"http://ap.lycee.fr/voila/render/inscription.ipynb?code={issued[0].code}"
+    assert link in text
+    back = access.read_codes_csv(path)
+    assert [(b.label, b.code, b.role) for b in back] == [
+        (i.label, i.code, i.role) for i in issued
+    ]
+
+
+def test_read_codes_csv_missing_column(tmp_path):
+    path = tmp_path / "codes.csv"
+    path.write_text("role;nom\nstudent;X\n", encoding="utf-8")
+    with pytest.raises(
+        RosterError, match="codes.csv:1 : colonnes manquantes"
+    ) as caught:
+        access.read_codes_csv(path)
+    assert caught.value.line == 1
+
+
+def test_write_slips_one_pdf_per_class(people_store, tmp_path):
+    issued = generate_codes(people_store, students=True, teachers=True)
+    paths = access.write_slips(issued, tmp_path, base_url="http://ap.lycee.fr/")
+    assert [p.name for p in paths] == [
+        "codes_2de1.pdf",
+        "codes_2de2.pdf",
+        "codes_personnels.pdf",
+    ]
+    text = PdfReader(paths[0]).pages[0].extract_text()
+    assert "MARTIN Œdipe" in text
+    assert "Classe : 2de1" in text
+    assert issued[0].code in text
+    assert "inscription.ipynb?code=" in text
+    assert "Garde ce code pour toi" in text
