@@ -1,0 +1,116 @@
+"""Bytes of a roster file: size limit, zip members and text decoding.
+
+Text files are decoded the way French school exports need: a UTF-8 BOM means
+UTF-8; otherwise strict UTF-8 when it decodes, else cp1252 (what Excel writes on
+French Windows). Latin-1 is never used, because it turns cp1252's ’ œ Œ – — into
+invisible control characters.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from apkit.errors import RosterError
+
+MAX_BYTES = 50 * 1024 * 1024
+"""Largest roster file read; a real school's exports stay under a few megabytes."""
+
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def read_bytes(path: Path, *, max_bytes: int = MAX_BYTES) -> bytes:
+    """Read ``path`` whole after checking that it exists and is not too large.
+
+    Raises
+    ------
+    RosterError
+        When the file is missing, is a folder, or is larger than ``max_bytes``.
+    """
+    if not path.exists():
+        raise RosterError(
+            "fichier introuvable",
+            path=path,
+            hint="vérifiez le chemin et le nom du fichier",
+        )
+    if not path.is_file():
+        raise RosterError(
+            "ce chemin est un dossier, pas un fichier",
+            path=path,
+            hint="indiquez le fichier exporté lui-même",
+        )
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise RosterError(
+            f"fichier trop volumineux pour une liste d'élèves ({size // 1_000_000} Mo, "
+            f"maximum {max_bytes // 1_000_000} Mo)",
+            path=path,
+            hint="vérifiez que c'est bien l'export de la liste des élèves",
+        )
+    return path.read_bytes()
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode a text export and return ``(text, encoding)``.
+
+    The encoding is ``"utf-8-sig"``, ``"utf-8"`` or ``"cp1252"``. The five bytes
+    that cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) become U+FFFD.
+    """
+    if data.startswith(UTF8_BOM):
+        return data[len(UTF8_BOM) :].decode("utf-8", errors="replace"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def open_zip_member(
+    data: bytes, path: Path, suffixes: tuple[str, ...]
+) -> tuple[str, bytes]:
+    """Return ``(name, bytes)`` of the first zip member whose name ends with a suffix.
+
+    Raises
+    ------
+    RosterError
+        When the archive is damaged or holds no such member.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise RosterError(
+            "archive zip illisible ou tronquée",
+            path=path,
+            hint="téléchargez de nouveau l'export",
+        ) from exc
+    with archive:
+        names = [
+            info.filename
+            for info in archive.infolist()
+            if not info.is_dir() and info.filename.lower().endswith(suffixes)
+        ]
+        if not names:
+            found = ", ".join(archive.namelist()) or "aucun fichier"
+            raise RosterError(
+                f"l'archive ne contient aucun fichier {' ou '.join(suffixes)} "
+                f"(contenu : {found})",
+                path=path,
+                hint="indiquez l'archive ElevesSansAdresses.zip exportée de SIECLE",
+            )
+        name = names[0]
+        info = archive.getinfo(name)
+        if info.file_size > MAX_BYTES:
+            raise RosterError(
+                f"le fichier {name} de l'archive est trop volumineux "
+                f"({info.file_size // 1_000_000} Mo)",
+                path=path,
+                hint="vérifiez que c'est bien l'export de la liste des élèves",
+            )
+        try:
+            return name, archive.read(name)
+        except (zipfile.BadZipFile, EOFError, OSError) as exc:
+            raise RosterError(
+                f"le fichier {name} de l'archive est illisible",
+                path=path,
+                hint="téléchargez de nouveau l'export",
+            ) from exc
