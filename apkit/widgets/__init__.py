@@ -1,0 +1,1 @@
+"""Voilà dashboards built with ipywidgets: the only package that imports them."""

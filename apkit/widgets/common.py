@@ -1,0 +1,183 @@
+"""Pieces every dashboard shares: status area, guarded callbacks, query string.
+
+Voilà hides cell tracebacks, but a widget callback that raises still sends its
+traceback to the browser over the websocket (Voilà 0.5.13). So every callback
+goes through :func:`action`, which catches everything: an
+:class:`~apkit.errors.ApkitError` becomes its French message in the page's
+:class:`StatusArea`, anything else is logged with its traceback and shown as an
+apology with a reference the user can quote.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+import ipywidgets as widgets
+
+from apkit.errors import ApkitError
+from apkit.store import Store
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+UNEXPECTED = (
+    "Désolé, une erreur inattendue s'est produite. Réessayez ; si elle revient, "
+    "signalez-la avec la référence {reference}."
+)
+
+STYLE = """
+<style>
+.apkit-status { padding: 0.4em 0.7em; border-radius: 4px; margin: 0.3em 0; }
+.apkit-status-error { background: #fdecea; color: #8a1c12; }
+.apkit-status-ok { background: #e7f5ea; color: #175c2c; }
+.apkit-status-info { background: #eef3fb; color: #1d3f72; }
+.apkit-card { border: 1px solid #ccd; border-radius: 6px; padding: 0.5em 0.7em;
+  margin: 0.3em 0; max-width: 100%; box-sizing: border-box; }
+.apkit-card h4 { margin: 0 0 0.2em 0; }
+.apkit-muted { color: #555; font-size: 90%; }
+.apkit-page { max-width: 760px; width: 100%; box-sizing: border-box; }
+.apkit-page .widget-button, .apkit-page .widget-text, .apkit-page .widget-dropdown
+  { max-width: 100%; }
+.apkit-page .widget-html-content { white-space: normal; overflow-wrap: anywhere; }
+</style>
+"""
+
+
+def escape(text: object) -> str:
+    """Return ``text`` as HTML-safe text (``<script>`` shows as typed)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def style_sheet() -> widgets.HTML:
+    """Return the CSS the dashboards share, to display once at the top of a page."""
+    return widgets.HTML(STYLE)
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open the school's store for a page, without migrating it.
+
+    ``apkit serve`` migrates the database once before starting Voilà, so each
+    kernel skips Alembic.
+    """
+    return Store(url, upgrade=False)
+
+
+class StatusArea:
+    """A one-line message under a page's controls: error, success or information."""
+
+    def __init__(self) -> None:
+        self.widget = widgets.HTML(value="")
+        self.kind = ""
+        self.message = ""
+
+    def _show(self, kind: str, message: str) -> None:
+        self.kind = kind
+        self.message = message
+        text = escape(message).replace("\n", "<br>")
+        self.widget.value = (
+            f'<div class="apkit-status apkit-status-{kind}" role="status">{text}</div>'
+        )
+
+    def error(self, message: str) -> None:
+        self._show("error", message)
+
+    def success(self, message: str) -> None:
+        self._show("ok", message)
+
+    def info(self, message: str) -> None:
+        self._show("info", message)
+
+    def clear(self) -> None:
+        self.kind = ""
+        self.message = ""
+        self.widget.value = ""
+
+
+def report_unexpected(status: StatusArea, where: str) -> str:
+    """Log the current exception with a new reference, show the apology, return it."""
+    reference = secrets.token_hex(4).upper()
+    log.exception("unexpected error in %s, reference %s", where, reference)
+    status.error(UNEXPECTED.format(reference=reference))
+    return reference
+
+
+def action(method: F) -> F:
+    """Decorate a page's callback so it acts once and never raises.
+
+    The page object must have a ``status`` attribute (:class:`StatusArea`). When
+    the first argument is a button, it is disabled during the call and a click
+    arriving while the call runs is ignored. The action itself must still be
+    idempotent, because a second click queued before the button was disabled
+    runs once the first call has ended.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        button = args[0] if args and isinstance(args[0], widgets.Button) else None
+        if button is not None:
+            if getattr(button, "_apkit_busy", False):
+                return None
+            button._apkit_busy = True
+            was_disabled = button.disabled
+            button.disabled = True
+        try:
+            return method(self, *args, **kwargs)
+        except ApkitError as exc:
+            log.info("%s refused: %s", method.__qualname__, type(exc).__name__)
+            self.status.error(str(exc))
+        except Exception:  # noqa: BLE001 - a callback must never send a traceback
+            report_unexpected(self.status, method.__qualname__)
+        finally:
+            if button is not None:
+                button._apkit_busy = False
+                button.disabled = was_disabled
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def query_string(environ: Mapping[str, str] | None = None) -> str:
+    """Return the page's query string inside a Voilà kernel, or ``""`` elsewhere.
+
+    Without preheating, Voilà puts it in ``QUERY_STRING``. With preheated kernels
+    it is only reachable through ``voila.utils.get_query_string()``, which is
+    imported only then because it costs about 1.5 s and 60 MB per kernel.
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get("VOILA_PREHEAT") == "True":
+        from voila.utils import get_query_string
+
+        return get_query_string() or ""
+    return environ.get("QUERY_STRING", "")
+
+
+def query_params(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the query string's parameters, the last value of each name."""
+    parsed = parse_qs(query_string(environ), keep_blank_values=True)
+    return {name: values[-1] for name, values in parsed.items()}
+
+
+def client_address(environ: Mapping[str, str] | None = None) -> str:
+    """Return the browser's address forwarded by a reverse proxy, or ``""``.
+
+    ``apkit serve`` has Voilà pass ``X-Forwarded-For`` to kernels. Without a proxy
+    the header is absent (or set by the browser, so only used for throttling).
+    """
+    environ = os.environ if environ is None else environ
+    forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
+    return forwarded.split(",")[-1].strip()[:64]
+
+
+def page_box(*children: widgets.Widget) -> widgets.VBox:
+    """Return a page's outer box with the shared style sheet first."""
+    box = widgets.VBox([style_sheet(), *children])
+    box.add_class("apkit-page")
+    return box
