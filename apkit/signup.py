@@ -232,6 +232,8 @@ def replace_enrolments(
 
     The student's row must already be locked. Returns the rows removed and the
     rows added; both are empty when the student already holds this activity.
+    With ``over_capacity``, a place taken in a full activity gets the source
+    ``FORCED`` instead of ``source``.
 
     Raises
     ------
@@ -259,6 +261,8 @@ def replace_enrolments(
             enrolled=enrolled,
         )
 
+    if enrolled >= activity.capacity:
+        source = EnrolmentSource.FORCED
     for row in removed:
         session.delete(row)
     added = [
