@@ -17,6 +17,7 @@ from apkit.errors import RosterError
 from apkit.roster.classes import ClassMatcher
 from apkit.roster.detect import detect_format
 from apkit.roster.encoding import read_bytes
+from apkit.roster.nomenclature import load_nomenclature
 from apkit.roster.result import (
     STUDENT_COLUMNS,
     TEACHER_COLUMNS,
@@ -45,6 +46,7 @@ def load(
     classes: Iterable[str] | None = None,
     on_bad_rows: BadRowPolicy = "error",
     today: dt.date | None = None,
+    nomenclature: str | Path | None = None,
 ) -> Roster:
     """Read the students of one export file.
 
@@ -73,6 +75,9 @@ def load(
         and adds a warning, ``"skip"`` moves it to ``dropped``.
     today
         The date that decides whether a leaving date is past; today by default.
+    nomenclature
+        A SIECLE ``Nomenclature.xml``, to add the labels of ``mef`` and
+        ``options`` (``mef_label``, ``option_labels``) to a SIECLE roster.
 
     Returns
     -------
@@ -89,12 +94,13 @@ def load(
     path = Path(path)
     collector = RowCollector(path, on_bad_rows, today)
     matcher = ClassMatcher(classes) if classes is not None else None
-    data = read_bytes(path)
-    reader = detect_format(path, data, teachers=False)
-    roster = reader.read_students(
+    codes = load_nomenclature(nomenclature) if nomenclature is not None else None
+    reader, data = detect_format(
+        path, read_bytes(path), teachers=False, nomenclature=codes
+    )
+    return reader.read_students(
         data, collector, mapping=mapping, class_name=class_name, matcher=matcher
     )
-    return roster
 
 
 def load_teachers(
@@ -133,6 +139,5 @@ def load_teachers(
     """
     path = Path(path)
     collector = RowCollector(path, on_bad_rows)
-    data = read_bytes(path)
-    reader = detect_format(path, data, teachers=True)
+    reader, data = detect_format(path, read_bytes(path), teachers=True)
     return reader.read_teachers(data, collector, mapping=mapping)

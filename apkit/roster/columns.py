@@ -40,6 +40,7 @@ TEACHER_FIELDS = (
     "subjects",
     "classes",
     "function",
+    "main_teacher_of",
     "login",
 )
 
@@ -66,8 +67,6 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "nometprenom",
         "nomprenomeleve",
         "identite",
-        "enseignant",
-        "professeur",
     ),
     "last_name": (
         "lastname",
@@ -114,7 +113,23 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "matiereenseignee",
     ),
     "classes": ("classes", "classe", "class"),
-    "function": ("fonction",),
+    "function": ("fonction", "function"),
+    "main_teacher_of": ("professeurprincipal", "profprincipal", "pp"),
+}
+
+
+_TEACHER_SYNONYMS = {
+    **_SYNONYMS,
+    "full_name": (
+        "nomprenom",
+        "nometprenom",
+        "identite",
+        "enseignant",
+        "enseignants",
+        "professeur",
+        "responsable",
+        "responsables",
+    ),
 }
 
 
@@ -152,9 +167,8 @@ def map_headers(
             value=unknown[0],
             hint=f"choisissez parmi : {', '.join(fields)}",
         )
-    synonyms = {
-        key: field for field in fields for key in _SYNONYMS.get(field, (field,))
-    }
+    known = _TEACHER_SYNONYMS if "teacher_id" in fields else _SYNONYMS
+    synonyms = {key: field for field in fields for key in known.get(field, (field,))}
     found: dict[str, list[int]] = {}
     for index, header in enumerate(headers):
         key = normalize_header(header)
@@ -162,9 +176,3 @@ def map_headers(
         if field is not None:
             found.setdefault(field, []).append(index)
     return found
-
-
-def score_header(cells: Sequence[object], fields: Sequence[str]) -> int:
-    """Return how many distinct known fields a candidate header row names."""
-    headers = [cell if isinstance(cell, str) else "" for cell in cells]
-    return len(map_headers(headers, fields))

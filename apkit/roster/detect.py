@@ -1,29 +1,56 @@
-"""Format detection from a file's first bytes and its name."""
+"""Format detection from a file's first bytes and its name.
+
+The bytes decide, because teachers rename files: a zip holding
+``xl/workbook.xml`` is XLSX, one with an OpenDocument ``mimetype`` is ODS, any
+other zip is an archive whose XML member is read (SIECLE delivers
+``ElevesSansAdresses.zip``). XML is told apart by its root element; anything
+else is read as CSV text.
+"""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 from apkit.errors import RosterError
+from apkit.roster.aaf import AafReader
+from apkit.roster.edt import EdtReader
+from apkit.roster.encoding import open_zip_member
+from apkit.roster.nomenclature import Nomenclature
+from apkit.roster.siecle import SiecleReader
 from apkit.roster.spreadsheet import TabularReader
+from apkit.roster.sts import REVERSED_ROOT, ROOT, StsReader, check_root
+from apkit.roster.xmlfile import root_tag
 
 _ZIP = b"PK\x03\x04"
+_EMPTY_ZIP = b"PK\x05\x06"
 _OLE = b"\xd0\xcf\x11\xe0"
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+
+STUDENT_ROOTS = ("BEE_ELEVES", "ficAlimMENESR", "TABLE")
 
 
-def detect_format(path: Path, data: bytes, *, teachers: bool):
-    """Return the reader for ``data``.
+def detect_format(
+    path: Path,
+    data: bytes,
+    *,
+    teachers: bool,
+    nomenclature: Nomenclature | None = None,
+):
+    """Return ``(reader, data)``: the reader for the file and the bytes to give it.
+
+    ``data`` changes only for a zip archive, where it becomes the XML member.
 
     Raises
     ------
     RosterError
-        When the bytes match no format apkit reads.
+        When the bytes match no format apkit reads, or the format holds the
+        other kind of person (a teacher file given to ``load``...).
     """
     if not data.strip():
         raise RosterError(
-            "fichier vide",
-            path=path,
-            hint="exportez de nouveau la liste",
+            "fichier vide", path=path, hint="exportez de nouveau la liste"
         )
     if data.startswith(_OLE):
         raise RosterError(
@@ -31,4 +58,91 @@ def detect_format(path: Path, data: bytes, *, teachers: bool):
             path=path,
             hint="ouvrez-le dans un tableur et enregistrez-le en .xlsx, .ods ou .csv",
         )
-    return TabularReader(path, "csv")
+    if data.startswith((_ZIP, _EMPTY_ZIP)):
+        kind = _zip_kind(data)
+        if kind != "archive":
+            return TabularReader(path, kind), data
+        _, data = open_zip_member(data, path, (".xml",))
+        if not data.strip():
+            raise RosterError(
+                "le fichier XML de l'archive est vide",
+                path=path,
+                hint="téléchargez de nouveau l'export",
+            )
+    tag = root_tag(data)
+    if tag is None:
+        if path.suffix.lower() in {".xml", ".xlsx", ".ods", ".zip"}:
+            raise RosterError(
+                f"le contenu ne correspond pas à l'extension {path.suffix}",
+                path=path,
+                hint="vérifiez que le fichier n'est pas abîmé ou mal renommé",
+            )
+        return TabularReader(path, "csv"), data
+    return _xml_reader(path, tag, teachers, nomenclature), data
+
+
+def _zip_kind(data: bytes) -> str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if "xl/workbook.xml" in names:
+                return "xlsx"
+            if (
+                "mimetype" in names
+                and archive.read("mimetype").strip() == _ODS_MIMETYPE
+            ):
+                return "ods"
+            if "content.xml" in names and "META-INF/manifest.xml" in names:
+                return "ods"
+    except zipfile.BadZipFile:
+        # A truncated workbook loses its central directory; its first member
+        # name still tells which kind it was.
+        if b"[Content_Types].xml" in data[:200] or b"xl/" in data[:200]:
+            return "xlsx"
+        if _ODS_MIMETYPE in data[:200]:
+            return "ods"
+    return "archive"
+
+
+def _xml_reader(path: Path, tag: str, teachers: bool, nomenclature):
+    if teachers:
+        if tag in (ROOT, REVERSED_ROOT):
+            check_root(tag, path)
+            return StsReader(path)
+        if tag in STUDENT_ROOTS:
+            raise RosterError(
+                f"ce fichier liste des élèves (racine {tag}), pas des enseignants",
+                path=path,
+                value=tag,
+                hint="chargez-le avec apkit.roster.load, et les enseignants depuis "
+                "l'export STS-Web sts_emp_<UAI>_<année>.xml",
+            )
+    else:
+        if tag == "BEE_ELEVES":
+            return SiecleReader(path, nomenclature)
+        if tag == "ficAlimMENESR":
+            return AafReader(path)
+        if tag == "TABLE":
+            return EdtReader(path)
+        if tag in (ROOT, REVERSED_ROOT):
+            raise RosterError(
+                f"ce fichier liste des enseignants (racine {tag}), pas des élèves",
+                path=path,
+                value=tag,
+                hint="chargez-le avec apkit.roster.load_teachers",
+            )
+        if tag == "BEE_NOMENCLATURES":
+            raise RosterError(
+                "c'est le fichier Nomenclature.xml de SIECLE, sans liste d'élèves",
+                path=path,
+                value=tag,
+                hint="chargez ElevesSansAdresses.xml et passez ce fichier en "
+                "nomenclature=",
+            )
+    raise RosterError(
+        f"format XML inconnu (racine {tag})",
+        path=path,
+        value=tag,
+        hint="formats lus : SIECLE ElevesSansAdresses.xml, AAF, EDT EXP_ELEVE.xml, "
+        "STS-Web sts_emp_*.xml",
+    )

@@ -7,11 +7,38 @@ from pathlib import Path
 
 from apkit.errors import RosterError
 from apkit.roster.classes import ClassMatcher, classes_in_name
-from apkit.roster.columns import normalize_header
+from apkit.roster.columns import TEACHER_FIELDS, normalize_header
 from apkit.roster.encoding import decode_text
-from apkit.roster.records import Layout, StudentRows, find_layout, require_name_columns
-from apkit.roster.result import STUDENT_COLUMNS, Roster, RowCollector
+from apkit.roster.fields import cell_text
+from apkit.roster.records import (
+    ID_FIELDS,
+    Layout,
+    StudentRows,
+    find_layout,
+    require_name_columns,
+)
+from apkit.roster.result import (
+    STUDENT_COLUMNS,
+    TEACHER_COLUMNS,
+    Roster,
+    RowCollector,
+    TeacherRoster,
+)
 from apkit.roster.tabular import Grid, read_csv_grid, read_workbook
+from apkit.roster.teacher_rows import TeacherRows
+from apkit.roster.values import FieldReader
+
+# Headers only student lists have; a teacher list holding one is a mix-up.
+_STUDENT_ONLY_HEADERS = {
+    "ine",
+    "eleve",
+    "eleves",
+    "idnational",
+    "div",
+    "regime",
+    "doublant",
+    "classederattachement",
+}
 
 
 class TabularReader:
@@ -27,11 +54,28 @@ class TabularReader:
         self.encoding: str | None = None
 
     def grids(self, data: bytes) -> list[Grid]:
+        """Return the grids of the file: one for a CSV, one per sheet otherwise.
+
+        Raises
+        ------
+        RosterError
+            When the file is unreadable or holds no cell at all.
+        """
         if self.kind == "csv":
             text, self.encoding = decode_text(data)
-            return [read_csv_grid(text, self.path)]
-        engine = "openpyxl" if self.kind == "xlsx" else "odf"
-        return read_workbook(self.path, data, engine)
+            grids = [read_csv_grid(text, self.path)]
+        else:
+            engine = "openpyxl" if self.kind == "xlsx" else "odf"
+            grids = read_workbook(self.path, data, engine)
+        if not any(
+            cell_text(cell) for grid in grids for row in grid.rows for cell in row
+        ):
+            raise RosterError(
+                "fichier vide : aucune cellule remplie",
+                path=self.path,
+                hint="exportez de nouveau la liste, avec sa ligne d'en-tête",
+            )
+        return grids
 
     def read_students(
         self,
@@ -43,25 +87,72 @@ class TabularReader:
         matcher: ClassMatcher | None,
     ) -> Roster:
         grids = self.grids(data)
-        if not any(
-            any(cell not in (None, "") for cell in row) for g in grids for row in g.rows
-        ):
-            raise RosterError(
-                "fichier vide",
-                path=self.path,
-                hint="exportez de nouveau la liste des élèves",
-            )
         layouts = self._student_layouts(grids, mapping, collector)
+        fields = FieldReader(collector, matcher)
         format_name = self.kind
         for grid, layout in layouts:
             format_name = self._format_name(layout)
-            sheet_class = self._class_source(grid, layout, class_name, matcher)
+            wims = format_name == "wims-csv"
+            sheet_class, source = class_name, "argument" if class_name else None
+            if not wims:
+                sheet_class, source = self._class_source(
+                    grid, layout, class_name, matcher
+                )
             StudentRows(
-                grid, layout, collector, class_name=sheet_class, matcher=matcher
+                grid,
+                layout,
+                fields,
+                class_name=sheet_class,
+                class_source=source,
+                class_required=not wims,
+                description_row=wims and _is_description_row(grid, layout),
             ).read()
-        self._check_ids(collector, layouts)
+        fields.report_respelled()
+        collector.check_unique_ids("student_id", _id_header(layouts))
         return Roster(
             students=collector.frame(STUDENT_COLUMNS),
+            dropped=collector.dropped_frame(),
+            warnings=collector.warnings,
+            format=format_name,
+            path=self.path,
+            encoding=self.encoding,
+        )
+
+    def read_teachers(
+        self,
+        data: bytes,
+        collector: RowCollector,
+        *,
+        mapping: Mapping[str, str] | None,
+    ) -> TeacherRoster:
+        grids = self.grids(data)
+        grid = grids[0]
+        layout = find_layout(grid, mapping, TEACHER_FIELDS)
+        layout = require_name_columns(grid, layout, self.path)
+        student_headers = [
+            header
+            for header in layout.headers
+            if normalize_header(header) in _STUDENT_ONLY_HEADERS
+        ]
+        if student_headers:
+            raise RosterError(
+                "ce fichier semble lister des élèves (colonne "
+                f"« {student_headers[0]} »), pas des enseignants",
+                path=self.path,
+                line=grid.lines[layout.header_index],
+                column=student_headers[0],
+                hint="chargez-le avec apkit.roster.load",
+            )
+        TeacherRows(grid, layout, FieldReader(collector, None)).read()
+        header = (
+            layout.header_of("teacher_id") if "teacher_id" in layout.columns else None
+        )
+        collector.check_unique_ids("teacher_id", header)
+        format_name = self.kind
+        if self.kind == "csv" and any(h.endswith("*") for h in layout.headers):
+            format_name = "ent-csv"
+        return TeacherRoster(
+            teachers=collector.frame(TEACHER_COLUMNS),
             dropped=collector.dropped_frame(),
             warnings=collector.warnings,
             format=format_name,
@@ -72,17 +163,12 @@ class TabularReader:
     def _student_layouts(self, grids, mapping, collector) -> list[tuple[Grid, Layout]]:
         if len(grids) == 1:
             grid = grids[0]
-            return [
-                (
-                    grid,
-                    require_name_columns(grid, find_layout(grid, mapping), self.path),
-                )
-            ]
+            layout = require_name_columns(grid, find_layout(grid, mapping), self.path)
+            return [(grid, layout)]
         found = []
         for grid in grids:
             layout = find_layout(grid, mapping)
-            columns = layout.columns if layout else {}
-            if "full_name" in columns or {"last_name", "first_name"} <= columns.keys():
+            if layout is not None and layout.has_names():
                 found.append((grid, layout))
             else:
                 collector.warn(
@@ -96,9 +182,11 @@ class TabularReader:
         if self.kind != "csv":
             return self.kind
         keys = {normalize_header(header) for header in layout.headers}
+        if "login" in keys and keys & {"password", "regnum", "lastname"}:
+            return "wims-csv"
         if {"div", "neele"} <= keys:
             return "siecle-csv"
-        if "full_name" in layout.columns and {"neele", "sortie"} <= keys:
+        if "full_name" in layout.columns and "neele" in keys and "sortie" in keys:
             return "pronote-csv"
         if any(header.endswith("*") for header in layout.headers):
             return "ent-csv"
@@ -110,15 +198,25 @@ class TabularReader:
         layout: Layout,
         class_name: str | None,
         matcher: ClassMatcher | None,
-    ) -> str | None:
-        if "class_name" in layout.columns or class_name:
-            return class_name
-        names = [grid.sheet] if grid.sheet else []
-        names.append(self.path.stem)
-        for name in names:
+    ) -> tuple[str | None, str]:
+        """Return the class of rows without a class column, and where it comes from.
+
+        Raises
+        ------
+        RosterError
+            When there is no class column, no ``class_name`` and no class in
+            the sheet's or the file's name.
+        """
+        if "class_name" in layout.columns:
+            return None, "column"
+        if class_name:
+            return class_name, "argument"
+        names = [(grid.sheet, "sheet_name")] if grid.sheet else []
+        names.append((self.path.stem, "file_name"))
+        for name, source in names:
             found = classes_in_name(name, matcher)
             if len(found) == 1:
-                return found[0]
+                return found[0], source
         raise RosterError(
             "aucune colonne de classe, et le nom du fichier n'indique pas la classe",
             path=self.path,
@@ -126,13 +224,18 @@ class TabularReader:
             "fichier (liste_205.csv) ou passez class_name='205'",
         )
 
-    def _check_ids(self, collector: RowCollector, layouts) -> None:
-        headers = {}
+
+def _is_description_row(grid: Grid, layout: Layout) -> bool:
+    index = layout.header_index + 1
+    if index >= len(grid.rows):
+        return False
+    keys = {normalize_header(cell_text(cell)) for cell in grid.rows[index]}
+    return {"nom", "prenom"} <= keys
+
+
+def _id_header(layouts: list[tuple[Grid, Layout]]) -> str | None:
+    for field in ID_FIELDS:
         for _, layout in layouts:
-            for field in ("student_id", "ine", "login"):
-                if field in layout.columns:
-                    headers.setdefault(field, layout.header_of(field))
-        source = next(iter(headers), None)
-        collector.check_unique_ids(
-            "student_id", headers.get(source) if source else None
-        )
+            if field in layout.columns:
+                return layout.header_of(field)
+    return None
