@@ -1,0 +1,508 @@
+"""Students and teachers in the database: first import and re-import.
+
+A roster import matches each row to a stored student by source id (the
+``student_id`` of the export, kept in ``Student.source_id``), or failing that by
+folded name and birth date. Students of a newer roster are added, moved to their
+new class or updated; stored students missing from it are marked with
+``left_on`` and never deleted, so their enrolments and history stay.
+
+Teachers are matched the same way, on ``teacher_id`` then on folded name. A
+teacher missing from a newer list is kept as is, because the model has no
+leaving date for teachers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from apkit import audit
+from apkit.model import Division, Student, Teacher
+from apkit.names import name_key
+from apkit.directory_rows import RosterRow, bad_row_policy, roster_rows, teacher_rows
+from apkit.store import Store
+
+log = logging.getLogger(__name__)
+
+STUDENT_COLUMNS = ["student_id", "last_name", "first_name", "class_name"]
+# Students listed by name in a summary, per kind of change.
+SUMMARY_NAMES = 20
+
+
+@dataclass
+class RosterChanges:
+    """What a roster import did, one DataFrame per kind of change.
+
+    ``added``, ``left``, ``returned``, ``updated`` and ``unchanged`` have the
+    columns ``student_id``, ``last_name``, ``first_name`` and ``class_name``;
+    ``changed_class`` has ``old_class`` as well; ``skipped`` has ``line``,
+    ``student_id`` and ``problem`` for the rows left out under
+    ``on_bad_rows="warn"`` or ``"skip"``. ``created_classes`` lists the classes
+    created for the import.
+    """
+
+    added: pd.DataFrame
+    left: pd.DataFrame
+    changed_class: pd.DataFrame
+    unchanged: pd.DataFrame
+    returned: pd.DataFrame
+    updated: pd.DataFrame
+    skipped: pd.DataFrame
+    created_classes: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        kinds = (self.added, self.left, self.changed_class, self.returned, self.updated)
+        return any(len(frame) for frame in kinds) or bool(self.created_classes)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "added": len(self.added),
+            "left": len(self.left),
+            "changed_class": len(self.changed_class),
+            "returned": len(self.returned),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "skipped": len(self.skipped),
+        }
+
+    def summary(self) -> str:
+        """Describe the import in French: counts, then the students concerned."""
+        c = self.counts()
+        lines = [
+            f"Élèves : {c['added']} ajoutés, {c['left']} partis, "
+            f"{c['changed_class']} changés de classe, {c['returned']} revenus, "
+            f"{c['updated']} mis à jour, {c['unchanged']} inchangés."
+        ]
+        if self.dry_run:
+            lines[0] = "Simulation, rien n'est enregistré. " + lines[0]
+        if self.created_classes:
+            lines.append(f"Classes créées : {', '.join(self.created_classes)}.")
+        for title, frame in (
+            ("Ajoutés", self.added),
+            ("Partis", self.left),
+            ("Revenus", self.returned),
+        ):
+            lines += _name_lines(title, frame, lambda r: r.class_name)
+        lines += _name_lines(
+            "Changés de classe",
+            self.changed_class,
+            lambda r: f"{r.old_class} → {r.class_name}",
+        )
+        if len(self.skipped):
+            lines.append(f"Lignes ignorées : {len(self.skipped)}")
+            lines += [
+                f"  ligne {r.line} : {r.problem}" for r in self.skipped.itertuples()
+            ]
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = {"counts": self.counts(), "dry_run": self.dry_run}
+        for name in (
+            "added",
+            "left",
+            "changed_class",
+            "returned",
+            "updated",
+            "skipped",
+        ):
+            result[name] = getattr(self, name).to_dict(orient="records")
+        result["created_classes"] = self.created_classes
+        return result
+
+
+@dataclass
+class TeacherChanges:
+    """Source ids of the teachers an import added, updated or left unchanged."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[int | None, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = (
+            f"Enseignants : {len(self.added)} ajoutés, {len(self.updated)} mis à jour, "
+            f"{len(self.unchanged)} inchangés."
+        )
+        for line, problem in self.skipped:
+            text += f"\n  ligne ignorée {line} : {problem}"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": [{"line": line, "problem": p} for line, p in self.skipped],
+        }
+
+
+def _name_lines(title: str, frame: pd.DataFrame, detail) -> list[str]:
+    if not len(frame):
+        return []
+    lines = [f"{title} :"]
+    for row in frame.head(SUMMARY_NAMES).itertuples():
+        lines.append(f"  {row.last_name} {row.first_name} ({detail(row)})")
+    if len(frame) > SUMMARY_NAMES:
+        lines.append(f"  ... et {len(frame) - SUMMARY_NAMES} autres")
+    return lines
+
+
+def import_roster(
+    store: Store,
+    roster: Any,
+    *,
+    actor: str,
+    on_bad_rows: str = "error",
+    create_classes: bool = False,
+    full: bool = True,
+    dry_run: bool = False,
+    today: dt.date | None = None,
+) -> RosterChanges:
+    """Add, move, update and mark as left the students of a roster, in one transaction.
+
+    Parameters
+    ----------
+    store
+        The school's database; its classes come from :func:`apkit.school.import_school`.
+    roster
+        A :class:`apkit.roster.Roster` (its ``students`` DataFrame is read) or
+        such a DataFrame, with the columns ``student_id``, ``last_name``,
+        ``first_name``, ``class_name``, ``birth_date`` and ``sex``.
+    actor
+        Who imports, recorded in the audit log.
+    on_bad_rows
+        ``"error"`` raises on the first bad row (unknown class, empty name,
+        repeated id); ``"warn"`` logs it and leaves it out; ``"skip"`` leaves it
+        out silently. Left-out rows are listed in ``RosterChanges.skipped``.
+    create_classes
+        Create a class (without block) for a class name the database lacks,
+        instead of treating the row as bad.
+    full
+        The roster lists the whole school, so a stored student missing from it
+        has left. With ``False``, only students of the roster's classes can be
+        marked as left (a file of one class).
+    dry_run
+        Compute the changes and write nothing.
+    today
+        The date recorded in ``left_on`` and ``arrived_on``; today by default.
+
+    Returns
+    -------
+    RosterChanges
+
+    Raises
+    ------
+    RosterError
+        On a bad row under ``on_bad_rows="error"``, on a missing column, or on an
+        invalid ``on_bad_rows``. Nothing is written then.
+    """
+    bad_row_policy(on_bad_rows)
+    with store.write() as session:
+        changes = apply_roster(
+            session,
+            roster,
+            actor=actor,
+            on_bad_rows=on_bad_rows,
+            create_classes=create_classes,
+            full=full,
+            today=today,
+        )
+        if dry_run:
+            session.rollback()
+            changes.dry_run = True
+    return changes
+
+
+def apply_roster(
+    session: Session,
+    roster: Any,
+    *,
+    actor: str,
+    on_bad_rows: str = "error",
+    create_classes: bool = False,
+    full: bool = True,
+    today: dt.date | None = None,
+) -> RosterChanges:
+    """Import a roster inside the caller's transaction; see :func:`import_roster`."""
+    today = today or dt.date.today()
+    divisions = {d.name: d for d in session.scalars(select(Division))}
+    rows, skipped, created = roster_rows(
+        roster, divisions, on_bad_rows=on_bad_rows, create_classes=create_classes
+    )
+    for name in created:
+        divisions[name] = Division(name=name)
+        session.add(divisions[name])
+    session.flush()
+
+    matcher = _Matcher(list(session.scalars(select(Student))), rows)
+    result: dict[str, list[dict]] = {k: [] for k in _KINDS}
+    for row in rows:
+        student = matcher.match(row)
+        if row.dropped:
+            if student is not None and student.left_on is None:
+                _leave(session, student, today, actor, result)
+            continue
+        if student is None:
+            student = _add_student(session, row, divisions, today)
+            result["added"].append(_record(row))
+        else:
+            _update_student(session, student, row, divisions, actor, result)
+    roster_classes = {row.class_name for row in rows}
+    for student in matcher.unmatched():
+        in_scope = full or (
+            student.division and student.division.name in roster_classes
+        )
+        if student.left_on is None and in_scope and student.source_id not in skipped:
+            _leave(session, student, today, actor, result)
+    session.flush()
+
+    changes = _changes(result, skipped, created)
+    if changes.changed:
+        audit.record(
+            session, actor=actor, action="roster_imported", after=changes.counts()
+        )
+        log.info("roster imported by %s: %s", actor, changes.counts())
+    return changes
+
+
+_KINDS = ("added", "left", "changed_class", "unchanged", "returned", "updated")
+
+
+def _changes(result: dict[str, list[dict]], skipped: dict, created: list[str]):
+    frames = {}
+    for kind in _KINDS:
+        columns = STUDENT_COLUMNS + (["old_class"] if kind == "changed_class" else [])
+        frames[kind] = pd.DataFrame(result[kind], columns=columns)
+    skipped_frame = pd.DataFrame(
+        list(skipped.values()), columns=["line", "student_id", "problem"]
+    )
+    return RosterChanges(**frames, skipped=skipped_frame, created_classes=created)
+
+
+class _Matcher:
+    """Find the stored student of each roster row, each stored student at most once."""
+
+    def __init__(self, students: list[Student], rows: list[RosterRow]) -> None:
+        self.students = students
+        self.by_source = {s.source_id: s for s in students}
+        self.roster_ids = {row.student_id for row in rows if row.student_id}
+        self.matched: set[int] = set()
+
+    def match(self, row: RosterRow) -> Student | None:
+        student = self.by_source.get(row.student_id) if row.student_id else None
+        if student is None:
+            student = self._by_name(row)
+        if student is not None:
+            self.matched.add(student.id)
+        return student
+
+    def _by_name(self, row: RosterRow) -> Student | None:
+        # A stored student whose own id is in the roster is someone else's match.
+        candidates = [
+            s
+            for s in self.students
+            if s.id not in self.matched
+            and s.source_id not in self.roster_ids
+            and s.name_key == row.name_key
+        ]
+        same_birth = [s for s in candidates if s.birth_date == row.birth_date]
+        if row.birth_date is not None and same_birth:
+            return same_birth[0] if len(same_birth) == 1 else None
+        undated = [
+            s for s in candidates if s.birth_date is None or row.birth_date is None
+        ]
+        return undated[0] if len(undated) == 1 else None
+
+    def unmatched(self) -> Iterable[Student]:
+        return [s for s in self.students if s.id not in self.matched]
+
+
+def _record(row: RosterRow | Student, class_name: str | None = None) -> dict:
+    if isinstance(row, Student):
+        return {
+            "student_id": row.source_id,
+            "last_name": row.last_name,
+            "first_name": row.first_name,
+            "class_name": class_name or (row.division.name if row.division else None),
+        }
+    return {
+        "student_id": row.student_id,
+        "last_name": row.last_name,
+        "first_name": row.first_name,
+        "class_name": row.class_name,
+    }
+
+
+def _add_student(
+    session: Session, row: RosterRow, divisions, today: dt.date
+) -> Student:
+    student = Student(
+        source_id=row.student_id or _synthetic_id(row),
+        last_name=row.last_name,
+        first_name=row.first_name,
+        name_key=row.name_key,
+        birth_date=row.birth_date,
+        sex=row.sex,
+        email=row.email,
+        division=divisions[row.class_name],
+        arrived_on=today,
+    )
+    session.add(student)
+    return student
+
+
+def _synthetic_id(row: RosterRow) -> str:
+    """Return a stable id for a row whose export has no student id."""
+    digest = hashlib.sha1(f"{row.name_key}|{row.birth_date}".encode()).hexdigest()
+    return f"nom-{digest[:16]}"
+
+
+def _update_student(
+    session: Session,
+    student: Student,
+    row: RosterRow,
+    divisions: dict[str, Division],
+    actor: str,
+    result: dict[str, list[dict]],
+) -> None:
+    old_class = student.division.name if student.division else None
+    details = {
+        "source_id": row.student_id or student.source_id,
+        "last_name": row.last_name,
+        "first_name": row.first_name,
+        "name_key": row.name_key,
+        "birth_date": row.birth_date or student.birth_date,
+        "sex": row.sex or student.sex,
+    }
+    differing = {k: v for k, v in details.items() if getattr(student, k) != v}
+    for name, value in differing.items():
+        setattr(student, name, value)
+    if row.email and student.email != row.email:
+        student.email = row.email
+        differing["email"] = row.email
+
+    if student.left_on is not None:
+        student.left_on = None
+        student.division = divisions[row.class_name]
+        result["returned"].append(_record(row))
+    elif old_class != row.class_name:
+        student.division = divisions[row.class_name]
+        result["changed_class"].append({**_record(row), "old_class": old_class})
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="student_moved",
+            student_id=student.id,
+            before={"class_name": old_class},
+            after={"class_name": row.class_name},
+        )
+    elif differing:
+        result["updated"].append(_record(row))
+    else:
+        result["unchanged"].append(_record(row))
+
+
+def _leave(session, student: Student, today: dt.date, actor: str, result) -> None:
+    student.left_on = today
+    result["left"].append(_record(student))
+    audit.record(
+        session,
+        actor=actor,
+        action="student_left",
+        student_id=student.id,
+        after={"left_on": today.isoformat()},
+    )
+
+
+def import_teachers(
+    store: Store, teachers: Any, *, actor: str, on_bad_rows: str = "error"
+) -> TeacherChanges:
+    """Add or update teachers, in one transaction.
+
+    Parameters
+    ----------
+    store
+        The school's database.
+    teachers
+        The result of :func:`apkit.roster.load_teachers` (its ``teachers``
+        DataFrame is read), or a DataFrame or list of dicts with ``teacher_id``,
+        ``last_name``, ``first_name`` and ``email``.
+    actor
+        Who imports, recorded in the audit log.
+    on_bad_rows
+        ``"error"``, ``"warn"`` or ``"skip"``, for a row without a name or with
+        a repeated id.
+
+    Returns
+    -------
+    TeacherChanges
+
+    Raises
+    ------
+    RosterError
+        On a bad row under ``on_bad_rows="error"``. Nothing is written then.
+    """
+    bad_row_policy(on_bad_rows)
+    with store.write() as session:
+        changes = apply_teachers(session, teachers, on_bad_rows=on_bad_rows)
+        if changes.added or changes.updated:
+            audit.record(
+                session,
+                actor=actor,
+                action="teachers_imported",
+                after={"added": len(changes.added), "updated": len(changes.updated)},
+            )
+    return changes
+
+
+def apply_teachers(
+    session: Session, teachers: Any, *, on_bad_rows: str = "error"
+) -> TeacherChanges:
+    """Add or update teachers inside the caller's transaction."""
+    rows, skipped = teacher_rows(teachers, on_bad_rows=on_bad_rows)
+    stored = list(session.scalars(select(Teacher)))
+    by_source = {t.source_id: t for t in stored}
+    listed = {row["teacher_id"] for row in rows}
+    changes = TeacherChanges(skipped=skipped)
+    for row in rows:
+        teacher = by_source.get(row["teacher_id"])
+        if teacher is None:
+            key = name_key(row["last_name"], row["first_name"])
+            homonyms = [
+                t
+                for t in stored
+                if t.source_id not in listed
+                and name_key(t.last_name, t.first_name) == key
+            ]
+            teacher = homonyms[0] if len(homonyms) == 1 else None
+        if teacher is None:
+            session.add(Teacher(source_id=row["teacher_id"], **_teacher_details(row)))
+            changes.added.append(row["teacher_id"])
+            continue
+        details = {"source_id": row["teacher_id"], **_teacher_details(row)}
+        differing = {k: v for k, v in details.items() if getattr(teacher, k) != v}
+        for name, value in differing.items():
+            setattr(teacher, name, value)
+        (changes.updated if differing else changes.unchanged).append(row["teacher_id"])
+    session.flush()
+    return changes
+
+
+def _teacher_details(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "last_name": row["last_name"],
+        "first_name": row["first_name"],
+        "email": row["email"] or None,
+    }
