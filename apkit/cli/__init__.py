@@ -19,6 +19,8 @@ from apkit.errors import ApkitError
 
 COMMAND_MODULES = [
     "apkit.cli.school_commands",
+    "apkit.cli.campaign_commands",
+    "apkit.cli.serve_commands",
 ]
 
 log = logging.getLogger(__name__)
@@ -36,9 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
         "sinon data/apkit.sqlite)",
     )
     parser.add_argument(
-        "--json", action="store_true", help="écrire le résultat en JSON (pour un script)"
+        "--json",
+        action="store_true",
+        help="écrire le résultat en JSON (pour un script)",
     )
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
+    subparsers = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMANDE"
+    )
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
     return parser
@@ -54,7 +60,9 @@ def emit(args: argparse.Namespace, result: Any, text: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
