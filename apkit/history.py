@@ -30,7 +30,7 @@ from apkit.store import Store
 
 UNPLACED_REASONS = {
     "no_preference": "aucun vœu",
-    "preferences_unmet": "vœux non satisfaits",
+    "preferences_unmet": "vœux donnés, sans place",
     "not_signed_up": "pas inscrit",
     "not_placed": "non placé",
 }

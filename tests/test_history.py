@@ -81,7 +81,7 @@ def test_unplaced_with_and_without_preferences(store):
     ]
     assert rows[0].reason_text == "aucun vœu"
     assert rows[0].class_name == "2de2"
-    assert rows[2].reason_text == "vœux non satisfaits"
+    assert rows[2].reason_text == "vœux donnés, sans place"
 
 
 def test_unplaced_one_slot_live(store):
