@@ -28,6 +28,8 @@ _EMPTY_ZIP = b"PK\x05\x06"
 _OLE = b"\xd0\xcf\x11\xe0"
 _ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
+# A 30,000-row XLSX unpacks to about 10 MB; far more is no roster (or a zip bomb).
+MAX_UNPACKED_BYTES = 500 * 1024 * 1024
 STUDENT_ROOTS = ("BEE_ELEVES", "ficAlimMENESR", "TABLE")
 
 
@@ -59,7 +61,7 @@ def detect_format(
             hint="ouvrez-le dans un tableur et enregistrez-le en .xlsx, .ods ou .csv",
         )
     if data.startswith((_ZIP, _EMPTY_ZIP)):
-        kind = _zip_kind(data)
+        kind = _zip_kind(data, path)
         if kind != "archive":
             return TabularReader(path, kind), data
         _, data = open_zip_member(data, path, (".xml",))
@@ -81,9 +83,10 @@ def detect_format(
     return _xml_reader(path, tag, teachers, nomenclature), data
 
 
-def _zip_kind(data: bytes) -> str:
+def _zip_kind(data: bytes, path: Path) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            _check_unpacked_size(archive, path)
             names = set(archive.namelist())
             if "xl/workbook.xml" in names:
                 return "xlsx"
@@ -95,13 +98,25 @@ def _zip_kind(data: bytes) -> str:
             if "content.xml" in names and "META-INF/manifest.xml" in names:
                 return "ods"
     except zipfile.BadZipFile:
-        # A truncated workbook loses its central directory; its first member
-        # name still tells which kind it was.
-        if b"[Content_Types].xml" in data[:200] or b"xl/" in data[:200]:
+        # A truncated workbook loses its central directory, which lists the
+        # members; the local headers before the cut still name them.
+        if b"xl/worksheets/" in data or b"xl/workbook.xml" in data:
             return "xlsx"
         if _ODS_MIMETYPE in data[:200]:
             return "ods"
     return "archive"
+
+
+def _check_unpacked_size(archive: zipfile.ZipFile, path: Path) -> None:
+    unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > MAX_UNPACKED_BYTES:
+        megabytes = unpacked // 1_000_000
+        raise RosterError(
+            "archive trop volumineuse une fois décompressée "
+            f"({megabytes} Mo, maximum {MAX_UNPACKED_BYTES // 1_000_000} Mo)",
+            path=path,
+            hint="vérifiez que c'est bien l'export de la liste des élèves",
+        )
 
 
 def _xml_reader(path: Path, tag: str, teachers: bool, nomenclature):

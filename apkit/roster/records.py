@@ -79,7 +79,7 @@ def require_name_columns(grid: Grid, layout: Layout | None, path: Path) -> Layou
     found = ", ".join(f"« {h} »" for h in headers if h) or "aucune"
     line = grid.lines[layout.header_index] if layout else None
     raise RosterError(
-        f"colonne « {missing} » introuvable (colonnes trouvées : {found})",
+        f"colonne introuvable (colonnes trouvées : {found})",
         path=path,
         line=line,
         column=missing,

@@ -55,7 +55,10 @@ def read_csv_grid(text: str, path: Path) -> Grid:
             path=path,
             hint="exportez la liste en CSV, XLSX ou ODS depuis le logiciel d'origine",
         )
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_separator(text))
+    # strict: an unclosed quote raises instead of swallowing the rest of the file.
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=sniff_separator(text), strict=True
+    )
     rows: list[list[object]] = []
     lines: list[int] = []
     start = 1
