@@ -129,7 +129,7 @@ class _BadRows:
                 path=self.path,
                 line=line,
                 column=column,
-                value=value,
+                value=value if value != "" else None,
                 hint=hint,
             )
         where = f"{self.path.name}:{line}" if self.path and line else f"ligne {line}"
@@ -200,7 +200,7 @@ def _problem(row, seen, divisions, created, create_classes):
         return column, "", "nom ou prénom manquant", "complétez la ligne"
     if row.student_id in seen:
         first = seen[row.student_id]
-        where = f" (déjà ligne {first})" if first else ""
+        where = f", déjà ligne {first}" if first else ""
         return (
             "student_id",
             row.student_id,

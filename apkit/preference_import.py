@@ -249,8 +249,8 @@ def _rankings(
                 raise checker.fail(
                     row,
                     column,
-                    f"{what} déjà donné par cet élève à l'heure {slot} "
-                    f"(ligne {seen[key]})",
+                    f"{what} déjà donné par cet élève à l'heure {slot}, "
+                    f"ligne {seen[key]}",
                     "un élève classe chaque atelier une fois, à un rang différent",
                 )
             seen[key] = int(row.line)
