@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "apkit.cli.school_commands",
     "apkit.cli.campaign_commands",
     "apkit.cli.serve_commands",
+    "apkit.cli.report_commands",
 ]
 
 log = logging.getLogger(__name__)
