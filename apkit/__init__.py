@@ -28,9 +28,18 @@ from apkit.errors import (
     SetupError,
     StoreError,
 )
+from apkit.exports import write_admin_workbook, write_attendance_pdf, write_csv
 from apkit.history import find_students, student_history, unplaced_students
 from apkit.preference_import import import_preferences
 from apkit.preferences import get_preferences, set_preferences
+from apkit.reports import (
+    activity_list,
+    block_list,
+    class_list,
+    student_history_table,
+    teacher_lists,
+    unplaced_list,
+)
 from apkit.sample import ensure_sample_school
 from apkit.school import SchoolSetup, SetupChanges, import_school, load_school
 from apkit.signup import SignupResult, enrol, places_left, unenrol
@@ -56,7 +65,10 @@ __all__ = [
     "Store",
     "StoreError",
     "TeacherChanges",
+    "activity_list",
+    "block_list",
     "check_feasibility",
+    "class_list",
     "close_campaign",
     "default_url",
     "enrol",
@@ -77,7 +89,13 @@ __all__ = [
     "places_left",
     "set_preferences",
     "student_history",
+    "student_history_table",
+    "teacher_lists",
     "undo",
     "unenrol",
+    "unplaced_list",
     "unplaced_students",
+    "write_admin_workbook",
+    "write_attendance_pdf",
+    "write_csv",
 ]

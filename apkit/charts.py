@@ -314,7 +314,7 @@ def student_history_chart(history: pd.DataFrame, *, title: str | None = None) ->
     Parameters
     ----------
     history
-        The frame of :func:`apkit.reports.student_history`.
+        The frame of :func:`apkit.reports.student_history_frame`.
 
     Returns
     -------

@@ -543,7 +543,7 @@ def student_classes(store: Store) -> dict[int, str]:
         }
 
 
-def student_history(
+def student_history_frame(
     store: Store, student_id: int, school_year: str | None = None
 ) -> pd.DataFrame:
     """Return one student's groups of a year: one row per period and slot.

@@ -120,7 +120,7 @@ def test_satisfaction_chart_segments(school):
 
 def test_student_history_chart_cells(school):
     store, ids = school
-    history = reports.student_history(store, ids["students"]["zola"])
+    history = reports.student_history_frame(store, ids["students"]["zola"])
     figure = charts.student_history_chart(history)
     axes = figure.axes[0]
     cells = [patch for patch in axes.patches if patch.get_gid()]
@@ -177,7 +177,7 @@ def test_save_figure_unknown_format(tmp_path):
 
 def _draw_every_chart(store, ids) -> None:
     fill = stats.fill_rates(store, "P1")
-    history = reports.student_history(store, ids["students"]["dupont"])
+    history = reports.student_history_frame(store, ids["students"]["dupont"])
     figures = [
         charts.fill_rate_chart(fill),
         charts.demand_chart(fill),

@@ -244,9 +244,9 @@ def test_student_history_table_unknown_year(school):
         reports.student_history_table(store, "1999-2000")
 
 
-def test_student_history_every_slot(school):
+def test_student_history_frame_every_slot(school):
     store, ids = school
-    frame = reports.student_history(store, ids["students"]["zola"])
+    frame = reports.student_history_frame(store, ids["students"]["zola"])
     assert frame[["Période", "Heure", "Atelier", "Catégorie"]].values.tolist() == [
         ["P1", 1, "Méthodologie", "soutien"],
         ["P1", 2, "", ""],

@@ -42,7 +42,7 @@ def write_period_charts(
     folder.mkdir(parents=True, exist_ok=True)
     figures = _period_figures(store, period_code)
     for student_id in student_ids or []:
-        history = reports.student_history(store, student_id)
+        history = reports.student_history_frame(store, student_id)
         name = f"parcours_{history.attrs['Nom']}_{history.attrs['Prénom']}"
         figures.append((name, charts.student_history_chart(history)))
 
