@@ -1,9 +1,9 @@
 """Campaigns: finding them, checking their offer, and moving them through their status.
 
 A campaign goes draft -> open -> closed -> published, and a closed campaign may be
-opened again. Opening runs :func:`check_feasibility` first: a teacher or a room used
-twice in one slot, or a group whose minimum size exceeds its capacity, always
-blocks; too few places blocks unless the coordinator accepts the shortfall.
+opened again. Opening runs :func:`check_feasibility` first. A teacher or a room
+used twice in one slot, or a group whose minimum size exceeds its capacity, always
+blocks opening. Too few places block it unless the coordinator accepts them.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def is_eligible(activity: Activity, student: Student, named: set[int]) -> bool:
     """Tell whether the student may join the activity.
 
     An activity with no class listed and no student named is open to the whole
-    block; otherwise the student's class must be listed or the student named.
+    block. Otherwise the student's class must be listed, or the student named.
     """
     if not activity.eligible_divisions and not named:
         return True
@@ -221,10 +221,11 @@ def _summary(campaign: Campaign) -> CampaignSummary:
 def check_feasibility(store: Store, campaign_id: int) -> list[Problem]:
     """Check that a campaign's offer fits its block, slot by slot.
 
-    Reports, in this order: a slot with fewer usable places than active students
-    (a two-hour project counts in both its slots, and a restricted activity only
-    for the students allowed in), a teacher or a room used by two activities of
-    one slot, and an activity whose minimum size exceeds its capacity.
+    Reports, in this order, slot by slot: fewer usable places than active
+    students, and a teacher or a room used by two activities at once. A two-hour
+    project counts in both its slots, and a restricted activity only for the
+    students allowed in. Then come the activities whose minimum size exceeds
+    their capacity.
 
     Raises
     ------

@@ -60,7 +60,7 @@ UNDOABLE_ACTIONS = {"enrol", "unenrol", "move", "force", "place", "undo"}
 
 @dataclass(frozen=True)
 class Correction:
-    """What a move, a placement or an undo did.
+    """Outcome of a move, a placement or an undo.
 
     ``status`` is ``"moved"``, ``"placed"`` (the student had nothing in those
     slots), ``"undone"`` or ``"unchanged"`` (nothing written).
@@ -122,7 +122,7 @@ def move_student(
         campaign = get_campaign(session, campaign_id)
         check_correctable(campaign)
         activity = get_activity(session, campaign, activity_id)
-        check_student(session, campaign, student)
+        check_student(campaign, student)
         if not force:
             check_eligible(session, activity, student)
 
@@ -224,12 +224,13 @@ def place_unplaced(
 ) -> PlacementReport:
     """Place unplaced students, one by one, into the places left.
 
-    Students go in French alphabetical order, each slot into the least-filled
-    activity (by share of capacity) that has a place, accepts the student, and
-    repeats no activity (same title and teacher) of an earlier period of the
-    school year or of the student's other slot. A project needs every one of its
-    slots free and within ``slot``. Each placement is locked and audited on its
-    own, so :func:`undo` reverts one at a time.
+    Students go in French alphabetical order. Each slot goes to the least-filled
+    activity (by share of capacity) that has a place and accepts the student.
+    The activity must not repeat one (same title and teacher) that the student
+    had in an earlier period of the school year or has in another slot. A
+    project needs every one of its slots free and within ``slot``. Each
+    placement is locked and audited on its own, so :func:`undo` reverts one at a
+    time.
 
     Raises
     ------
@@ -287,13 +288,13 @@ class _Placer:
         self, row: UnplacedStudent, *, actor: str, reason: str
     ) -> Correction | None:
         """Place one student in one slot; None when no activity fits."""
-        student = self.session.get(Student, row.student_id)
-        held = student_enrolments(self.session, self.campaign.id, student.id)
-        taken = {r.slot for r in held}
-        if row.slot in taken:
+        student = self.session.get_one(Student, row.student_id)
+        enrolments = student_enrolments(self.session, self.campaign.id, student.id)
+        taken_slots = {r.slot for r in enrolments}
+        if row.slot in taken_slots:
             # Placed earlier in this run, through a two-hour project.
             return Correction("unchanged", student.id, None, None, (row.slot,))
-        activity = self._best(student, row.slot, taken, held)
+        activity = self._best(student, row.slot, taken_slots, enrolments)
         if activity is None:
             return None
 
@@ -333,15 +334,19 @@ class _Placer:
         )
 
     def _best(
-        self, student: Student, slot: int, taken: set[int], held: list[Enrolment]
+        self,
+        student: Student,
+        slot: int,
+        taken_slots: set[int],
+        enrolments: list[Enrolment],
     ) -> Activity | None:
         done = earlier_activities(self.session, student.id, self.campaign.period)
-        done |= {(fold(r.activity.title), r.activity.teacher_id) for r in held}
+        done |= {(fold(r.activity.title), r.activity.teacher_id) for r in enrolments}
         candidates = [
             activity
             for activity in self.activities
             if slot in activity.slots
-            and not taken & set(activity.slots)
+            and not taken_slots & set(activity.slots)
             and (
                 self.allowed_slots is None or set(activity.slots) <= self.allowed_slots
             )
@@ -375,24 +380,23 @@ def undo(store: Store, audit_id: int, *, actor: str, reason: str = "") -> Correc
         If the audit entry does not exist.
     """
     with store.write() as session:
-        student_id = session.scalar(
-            select(AuditEntry.student_id).where(AuditEntry.id == audit_id)
-        )
-        if student_id is None and session.get(AuditEntry, audit_id) is None:
-            raise NotFoundError(f"Entrée du journal introuvable : n° {audit_id}")
-        if student_id is not None:
-            lock_student(session, student_id)
         entry = session.get(AuditEntry, audit_id)
-        _check_undoable(session, entry)
-        campaign = get_campaign(session, entry.campaign_id)
+        if entry is None:
+            raise NotFoundError(f"Entrée du journal introuvable : n° {audit_id}")
+        campaign_id, student_id = _check_enrolment_entry(entry)
+        lock_student(session, student_id)
+        # Read the entry again under the lock: a concurrent undo may have set it.
+        session.refresh(entry)
+        _check_undoable(session, entry, campaign_id, student_id)
+        campaign = get_campaign(session, campaign_id)
 
-        current, restored = _restore(session, campaign, entry)
+        current, restored = _restore(session, campaign, entry, student_id)
         undo_entry = audit.record(
             session,
             actor=actor,
             action="undo",
             campaign_id=campaign.id,
-            student_id=entry.student_id,
+            student_id=student_id,
             before=snapshot(current),
             after=snapshot(restored) | {"undoes": entry.id},
             reason=reason or f"annulation de l'entrée n° {entry.id}",
@@ -402,7 +406,7 @@ def undo(store: Store, audit_id: int, *, actor: str, reason: str = "") -> Correc
         first = restored[0].activity if restored else None
         return Correction(
             "undone",
-            entry.student_id,
+            student_id,
             first.id if first else None,
             first.code if first else None,
             tuple(sorted({r.slot for r in current} | {r.slot for r in restored})),
@@ -412,12 +416,23 @@ def undo(store: Store, audit_id: int, *, actor: str, reason: str = "") -> Correc
         )
 
 
-def _check_undoable(session: Session, entry: AuditEntry) -> None:
-    if entry.action not in UNDOABLE_ACTIONS or entry.student_id is None:
+def _check_enrolment_entry(entry: AuditEntry) -> tuple[int, int]:
+    """Return the entry's campaign and student ids if it changed enrolments."""
+    if (
+        entry.action not in UNDOABLE_ACTIONS
+        or entry.student_id is None
+        or entry.campaign_id is None
+    ):
         raise CampaignError(
             f"L'entrée n° {entry.id} ({entry.action}) ne change pas d'inscription ; "
             "elle ne peut pas être annulée"
         )
+    return entry.campaign_id, entry.student_id
+
+
+def _check_undoable(
+    session: Session, entry: AuditEntry, campaign_id: int, student_id: int
+) -> None:
     if entry.undone_by is not None:
         raise CampaignError(
             f"L'entrée n° {entry.id} est déjà annulée (par l'entrée n° "
@@ -426,7 +441,7 @@ def _check_undoable(session: Session, entry: AuditEntry) -> None:
     slots = _slots(entry.before) | _slots(entry.after)
     current = {
         (r.slot, r.activity_id)
-        for r in student_enrolments(session, entry.campaign_id, entry.student_id)
+        for r in student_enrolments(session, campaign_id, student_id)
         if r.slot in slots
     }
     if current != _places(entry.after):
@@ -463,30 +478,34 @@ def _latest_change(session: Session, entry: AuditEntry) -> int | None:
 
 
 def _restore(
-    session: Session, campaign: Campaign, entry: AuditEntry
+    session: Session, campaign: Campaign, entry: AuditEntry, student_id: int
 ) -> tuple[list[Enrolment], list[Enrolment]]:
     """Put back the entry's ``before`` places; return the rows removed and added."""
     slots = _slots(entry.before) | _slots(entry.after)
     current = [
         r
-        for r in student_enrolments(session, campaign.id, entry.student_id)
+        for r in student_enrolments(session, campaign.id, student_id)
         if r.slot in slots
     ]
-    wanted = entry.before.get("enrolments", []) if entry.before else []
-    ids = {r.activity_id for r in current} | {e["activity_id"] for e in wanted}
+    saved = entry.before.get("enrolments", []) if entry.before else []
+    ids = {r.activity_id for r in current} | {e["activity_id"] for e in saved}
     lock(session, Activity, sorted(ids))
     for row in current:
         session.delete(row)
     session.flush()
 
-    restored = [_restored_row(session, campaign, entry, e) for e in wanted]
+    restored = [_restored_row(session, campaign, entry, e, student_id) for e in saved]
     session.add_all(restored)
     session.flush()
     return current, restored
 
 
 def _restored_row(
-    session: Session, campaign: Campaign, entry: AuditEntry, saved: dict[str, Any]
+    session: Session,
+    campaign: Campaign,
+    entry: AuditEntry,
+    saved: dict[str, Any],
+    student_id: int,
 ) -> Enrolment:
     activity = session.get(Activity, saved["activity_id"])
     if activity is None:
@@ -506,7 +525,7 @@ def _restored_row(
             )
     return Enrolment(
         campaign_id=campaign.id,
-        student_id=entry.student_id,
+        student_id=student_id,
         slot=saved["slot"],
         activity=activity,
         source=source,

@@ -1,6 +1,6 @@
 """Students over the year: their groups period by period, the unplaced, name search.
 
-The history answers "which groups has this student been in?", one row per period
+The history lists the groups a student has been in,, one row per period
 and slot, so the school's summary table and the no-repeat rule of
 :func:`apkit.corrections.place_unplaced` read the same facts.
 """
@@ -99,7 +99,7 @@ def student_history(
     """Return the student's places in every period of the year, period by period.
 
     Every slot of the student's block appears, placed or not, so the rows make a
-    complete table; ``school_year`` defaults to the latest one of the periods.
+    complete table. ``school_year`` defaults to the latest one of the periods.
 
     Raises
     ------
@@ -118,11 +118,13 @@ def student_history(
             .where(Period.school_year == school_year)
             .order_by(Period.start_date)
         )
-        held = _enrolments_by_period(session, student_id, school_year)
+        by_period = _enrolments_by_period(session, student_id, school_year)
         block_id = student.division.block_id if student.division else None
         rows: list[HistoryRow] = []
         for period in periods:
-            rows += _period_rows(session, period, block_id, held.get(period.id, []))
+            rows += _period_rows(
+                session, period, block_id, by_period.get(period.id, [])
+            )
         return rows
 
 
@@ -151,11 +153,9 @@ def _period_rows(
         )
     )
     if held:
-        campaign_id = held[0].campaign_id
-        slot_count = session.get(Campaign, campaign_id).block.slot_count
-    else:
-        campaign_id = campaign.id if campaign else None
-        slot_count = campaign.block.slot_count if campaign else 0
+        campaign = session.get_one(Campaign, held[0].campaign_id)
+    campaign_id = campaign.id if campaign else None
+    slot_count = campaign.block.slot_count if campaign else 0
     by_slot = {enrolment.slot: enrolment for enrolment in held}
     rows = []
     for slot in sorted(set(range(1, slot_count + 1)) | set(by_slot)):
@@ -250,7 +250,7 @@ def unplaced_in_session(
             student.source_id,
             student.last_name,
             student.first_name,
-            student.division.name,
+            student.division.name if student.division else "",
             number,
             _unplaced_reason(campaign, (student.id, number) in ranked),
         )

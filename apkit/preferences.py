@@ -106,21 +106,21 @@ def set_preferences(
         student = lock_student(session, student_id)
         campaign = get_campaign(session, campaign_id)
         _check_open_for_preferences(campaign)
-        check_student(session, campaign, student)
+        check_student(campaign, student)
         chosen = _checked_choices(session, campaign, student, slot, activity_ids)
 
         activities = {a.id: a for a in campaign.activities}
         current = _rankings(session, campaign.id, student.id)
-        wanted = dict(current)
-        wanted[slot] = {rank: a.id for rank, a in enumerate(chosen, start=1)}
+        updated = dict(current)
+        updated[slot] = {rank: a.id for rank, a in enumerate(chosen, start=1)}
         for other in range(1, campaign.block.slot_count + 1):
             if other != slot:
-                wanted[other] = _follow_projects(
-                    current.get(other, {}), wanted[slot], slot, other, activities,
+                updated[other] = _follow_projects(
+                    current.get(other, {}), updated[slot], slot, other, activities,
                     campaign.max_choices,
                 )  # fmt: skip
 
-        changed = _write_rankings(session, campaign, student, current, wanted)
+        changed = _write_rankings(session, campaign, student, current, updated)
         if changed:
             audit.record(
                 session,
@@ -129,7 +129,7 @@ def set_preferences(
                 campaign_id=campaign.id,
                 student_id=student.id,
                 before=_ranking_json(current, activities),
-                after=_ranking_json(wanted, activities),
+                after=_ranking_json(updated, activities),
             )
         return _choices(session, campaign.id, student.id)
 
@@ -230,11 +230,11 @@ def _write_rankings(
     campaign: Campaign,
     student: Student,
     current: dict[int, Ranking],
-    wanted: dict[int, Ranking],
+    updated: dict[int, Ranking],
 ) -> bool:
     stale, fresh = [], []
-    for slot in sorted(set(current) | set(wanted)):
-        old, new = current.get(slot, {}), wanted.get(slot, {})
+    for slot in sorted(set(current) | set(updated)):
+        old, new = current.get(slot, {}), updated.get(slot, {})
         stale += [(slot, r, a) for r, a in old.items() if new.get(r) != a]
         fresh += [(slot, r, a) for r, a in new.items() if old.get(r) != a]
     if not stale and not fresh:

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SignupResult:
-    """What a sign-up did.
+    """Outcome of a sign-up.
 
     ``status`` is ``"enrolled"`` (no place before in those slots), ``"moved"``
     (earlier enrolments replaced, listed in ``replaced`` as activity codes),
@@ -110,7 +110,7 @@ def get_activity(session: Session, campaign: Campaign, activity_id: int) -> Acti
     return activity
 
 
-def check_student(session: Session, campaign: Campaign, student: Student) -> None:
+def check_student(campaign: Campaign, student: Student) -> None:
     """Check that the student is still at school and belongs to the campaign's block.
 
     Raises
@@ -231,7 +231,7 @@ def replace_enrolments(
     """Put the student in the activity, replacing what they had in its slots.
 
     The student's row must already be locked. Returns the rows removed and the
-    rows added; both are empty when the student already holds this activity.
+    rows added; both are empty when the student already has this activity.
     With ``over_capacity``, a place taken in a full activity gets the source
     ``FORCED`` instead of ``source``.
 
@@ -243,9 +243,9 @@ def replace_enrolments(
         If a concurrent writer inserted a place for the same slot.
     """
     current = student_enrolments(session, campaign.id, student.id)
-    held = [row for row in current if row.slot in activity.slots]
-    if len(held) == activity.slot_span and all(
-        row.activity_id == activity.id for row in held
+    in_slots = [row for row in current if row.slot in activity.slots]
+    if len(in_slots) == activity.slot_span and all(
+        row.activity_id == activity.id for row in in_slots
     ):
         return [], []
 
@@ -320,7 +320,7 @@ def enrol(
         campaign = get_campaign(session, campaign_id)
         check_live_and_open(campaign)
         activity = get_activity(session, campaign, activity_id)
-        check_student(session, campaign, student)
+        check_student(campaign, student)
         check_eligible(session, activity, student)
 
         removed, added = replace_enrolments(

@@ -1,8 +1,8 @@
 """Small schools built row by row for the tests of sign-up, corrections and history.
 
 ``SchoolBuilder`` adds model rows directly, one short transaction per call, and
-returns ids; ``small_school`` builds the usual fixture: block A of two classes,
-six students, one period and one campaign with four one-hour workshops and a
+returns ids. ``small_school`` builds the usual fixture: block A of two classes,
+six students, and one campaign in period P1 with four one-hour workshops and a
 two-hour project.
 """
 

@@ -182,8 +182,8 @@ def test_place_unplaced_fills_everyone(store, live):
     assert all(r[3] == EnrolmentSource.CORRECTION and r[4] for r in rows)
     left = places_left(store, live.campaign_id)
     assert all(count >= 0 for count in left.values())
-    # AÏT-ALI, BÉRANGER and ÇAKIR come first in French order; with A1 and A2 each
-    # holding one student, the empty project is the least filled for ÇAKIR.
+    # AÏT-ALI, BÉRANGER and ÇAKIR come first in French order. When ÇAKIR's turn
+    # comes, A1 and A2 have one student each, so the empty project is least filled.
     ait_ali, beranger, cakir = live.students[4], live.students[0], live.students[1]
     assert [r[2] for r in _rows(store, live.campaign_id, ait_ali)] == ["A1", "B1"]
     assert [r[2] for r in _rows(store, live.campaign_id, beranger)] == ["A2", "B2"]
