@@ -1,21 +1,7 @@
 """apkit: sign-up, allocation and lists for the AP groups of a French lycée."""
 
-from apkit.campaigns import (
-    Problem,
-    check_feasibility,
-    close_campaign,
-    find_campaign,
-    list_campaigns,
-    mark_published,
-    open_campaign,
-)
-from apkit.corrections import move_student, place_unplaced, undo
-from apkit.directory import (
-    RosterChanges,
-    TeacherChanges,
-    import_roster,
-    import_teachers,
-)
+import importlib
+
 from apkit.errors import (
     AccessDenied,
     ApkitError,
@@ -28,26 +14,95 @@ from apkit.errors import (
     SetupError,
     StoreError,
 )
-from apkit.exports import write_admin_workbook, write_attendance_pdf, write_csv
-from apkit.history import find_students, student_history, unplaced_students
-from apkit.preference_import import import_preferences
-from apkit.preferences import get_preferences, set_preferences
-from apkit.reports import (
-    activity_list,
-    block_list,
-    class_list,
-    student_history_table,
-    teacher_lists,
-    unplaced_list,
-)
-from apkit.sample import ensure_sample_school
-from apkit.school import SchoolSetup, SetupChanges, import_school, load_school
-from apkit.signup import SignupResult, enrol, places_left, unenrol
 from apkit.store import Store, default_url
+
+# Public names imported on first use (PEP 562), so that "import apkit.X" loads only
+# what X needs: the student page's kernel must stay without pandas and matplotlib.
+_LAZY_MODULES = {
+    "apkit.campaigns": (
+        "Problem",
+        "check_feasibility",
+        "close_campaign",
+        "find_campaign",
+        "list_campaigns",
+        "mark_published",
+        "open_campaign",
+    ),
+    "apkit.corrections": (
+        "move_student",
+        "place_unplaced",
+        "undo",
+    ),
+    "apkit.directory": (
+        "RosterChanges",
+        "TeacherChanges",
+        "import_roster",
+        "import_teachers",
+    ),
+    "apkit.exports": (
+        "write_admin_workbook",
+        "write_attendance_pdf",
+        "write_csv",
+    ),
+    "apkit.history": (
+        "find_students",
+        "student_history",
+        "unplaced_students",
+    ),
+    "apkit.preference_import": ("import_preferences",),
+    "apkit.preferences": (
+        "get_preferences",
+        "set_preferences",
+    ),
+    "apkit.reports": (
+        "activity_list",
+        "block_list",
+        "class_list",
+        "student_history_table",
+        "teacher_lists",
+        "unplaced_list",
+    ),
+    "apkit.sample": ("ensure_sample_school",),
+    "apkit.school": (
+        "SchoolSetup",
+        "SetupChanges",
+        "import_school",
+        "load_school",
+    ),
+    "apkit.signup": (
+        "SignupResult",
+        "enrol",
+        "places_left",
+        "unenrol",
+    ),
+    "apkit.access": (
+        "Identity",
+        "authenticate",
+        "generate_codes",
+    ),
+}
+_LAZY = {name: module for module, names in _LAZY_MODULES.items() for name in names}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'apkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Identity",
+    "authenticate",
+    "generate_codes",
     "AccessDenied",
     "ApkitError",
     "CampaignError",

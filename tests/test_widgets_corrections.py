@@ -144,7 +144,7 @@ def test_move_twice_acts_once(sqlite_store, school):
 
 def test_place_unplaced_in_one_click(sqlite_store, school):
     page = _page(sqlite_store, school)
-    assert "places à pourvoir" in page.unplaced.value
+    assert "heures sans groupe" in page.unplaced.value
     assert "ÇAKIR" in page.unplaced.value
     page.place_button.click()
     assert page.status.kind == "ok", page.status.message

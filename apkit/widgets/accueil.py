@@ -6,6 +6,7 @@ and ``apkit demo`` print first.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,11 @@ class BlockSummary:
         return sum(count for _name, count in self.classes)
 
 
+def _natural_key(name: str) -> list:
+    # "2de9" before "2de10".
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
 def school_summary(store: Store) -> list[BlockSummary]:
     """Return every block with its classes, current head counts and campaigns."""
     with store.read() as session:
@@ -52,7 +58,7 @@ def school_summary(store: Store) -> list[BlockSummary]:
         blocks = session.scalars(select(Block).order_by(Block.name)).all()
         summaries = []
         for block in blocks:
-            divisions = sorted(block.divisions, key=lambda d: d.name)
+            divisions = sorted(block.divisions, key=lambda d: _natural_key(d.name))
             campaigns = session.execute(
                 select(Period.code, Campaign.status)
                 .join(Period, Campaign.period_id == Period.id)

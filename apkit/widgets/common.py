@@ -47,6 +47,9 @@ STYLE = """
 .apkit-page .widget-button, .apkit-page .widget-text, .apkit-page .widget-dropdown
   { max-width: 100%; }
 .apkit-page .widget-html-content { white-space: normal; overflow-wrap: anywhere; }
+.apkit-page a { color: #1a56a8; text-decoration: underline; }
+.apkit-page table { border-collapse: collapse; }
+.apkit-page th, .apkit-page td { padding: 2px 10px 2px 0; text-align: left; }
 </style>
 """
 

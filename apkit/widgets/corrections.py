@@ -39,6 +39,7 @@ from apkit.widgets.common import (
 log = logging.getLogger(__name__)
 
 AUDIT_ROWS = 15
+UNPLACED_ROWS = 30
 ACTION_LABELS = {
     "enrol": "inscription",
     "unenrol": "désinscription",
@@ -145,10 +146,11 @@ class CorrectionsPage:
                 widgets.HTML("Saisissez votre code personnel d'enseignant."),
                 self.code_input,
                 self.login_button,
+                self.status.widget,
             ]
         )
         self.content = widgets.VBox([])
-        self.widget = page_box(self.login_box, self.content, self.status.widget)
+        self.widget = page_box(self.login_box, self.content)
         self._build_controls()
         self.student_id: int | None = None
         self._undo_targets: dict[str, int] = {}
@@ -232,6 +234,7 @@ class CorrectionsPage:
             self.results,
             self.history,
             widgets.VBox([self.target, self.reason, self.force, self.move_button]),
+            self.status.widget,
             widgets.HTML("<h4>Élèves non inscrits</h4>"),
             self.unplaced,
             self.place_button,
@@ -269,11 +272,12 @@ class CorrectionsPage:
         lines = [
             f"<li>{escape(r.last_name)} {escape(r.first_name)} ({escape(r.class_name)})"
             f", heure {r.slot} : {escape(r.reason_text)}</li>"
-            for r in rows
+            for r in rows[:UNPLACED_ROWS]
         ]
-        self.unplaced.value = (
-            f"<p>{len(rows)} places à pourvoir :</p><ul>{''.join(lines)}</ul>"
-        )
+        if len(rows) > UNPLACED_ROWS:
+            lines.append(f"<li>… et {len(rows) - UNPLACED_ROWS} autres</li>")
+        heading = f"<p>{len(rows)} heures sans groupe (élève, heure) :</p>"
+        self.unplaced.value = f"{heading}<ul>{''.join(lines)}</ul>"
 
     def _draw_trail(self, campaign_id: int) -> None:
         with self.store.read() as session:

@@ -239,7 +239,6 @@ class InscriptionPage:
         self.login_button.on_click(self._on_login)
         self.login_box = widgets.VBox(
             [
-                widgets.HTML("<h3>Inscription à l'AP</h3>"),
                 widgets.HTML("Saisis le code personnel reçu sur ton coupon."),
                 self.code_input,
                 self.login_button,
@@ -248,7 +247,8 @@ class InscriptionPage:
         self.refresh_button = widgets.Button(description="Rafraîchir", icon="refresh")
         self.refresh_button.on_click(self._on_refresh)
         self.content = widgets.VBox([])
-        self.widget = page_box(self.login_box, self.content, self.status.widget)
+        # The status sits above the activities, where the student's places are shown.
+        self.widget = page_box(self.login_box, self.status.widget, self.content)
         self._targets: dict[str, int] = {}
         self._rankings: dict[int, list[widgets.Dropdown]] = {}
         if code:
