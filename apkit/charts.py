@@ -72,8 +72,11 @@ def _short(text: str, width: int = LABEL_WIDTH) -> str:
 
 
 def _percent(value: float, _position: object = None) -> str:
-    # French typography puts a space before the percent sign.
-    return f"{value * 100:.0f} %"
+    # French typography: a decimal comma and a space before the percent sign.
+    percent = value * 100
+    if 0 < percent < 10 and percent != round(percent):
+        return f"{percent:.1f} %".replace(".", ",")
+    return f"{percent:.0f} %"
 
 
 def activity_label(row: pd.Series) -> str:
@@ -191,7 +194,7 @@ def block_fill_chart(block_fill: pd.DataFrame, *, title: str | None = None) -> F
 def _grouped_bars(
     axes: Axes, labels: list[str], values: list[list[float]], names: list[str]
 ) -> None:
-    width = 0.8 / len(names)
+    width = 0.8 / max(len(names), 1)
     for index, (series, name) in enumerate(zip(values, names, strict=True)):
         colour, hatch = SERIES_STYLES[index % len(SERIES_STYLES)]
         offsets = [p - 0.4 + width * (index + 0.5) for p in range(len(labels))]
@@ -205,7 +208,9 @@ def _grouped_bars(
             linewidth=0.6,
             label=name,
         )
-        axes.bar_label(bars, padding=2, fontsize=8)
+        # A zero needs no label: the missing bar already says it.
+        texts = [f"{v:g}" if v else "" for v in series]
+        axes.bar_label(bars, labels=texts, padding=2, fontsize=8)
     axes.set_xticks(range(len(labels)), labels)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.margins(y=0.12)
@@ -268,7 +273,7 @@ def satisfaction_chart(shares: pd.DataFrame, *, title: str | None = None) -> Fig
         labelled with its percentage when it is wide enough.
     """
     periods = [str(p) for p in shares.index]
-    figure, axes = _figure(9, 2.2 + 0.6 * max(len(periods), 1))
+    figure, axes = _figure(9, 2.2 + 0.8 * max(len(periods), 1))
     positions = list(range(len(periods)))[::-1]
     left = [0.0] * len(periods)
     for outcome in shares.columns:
@@ -278,14 +283,14 @@ def satisfaction_chart(shares: pd.DataFrame, *, title: str | None = None) -> Fig
             positions,
             values,
             left=left,
-            height=0.6,
+            height=0.5,
             color=colour,
             hatch=hatch,
             edgecolor="black",
             linewidth=0.6,
             label=outcome,
         )
-        labels = [_percent(v) if v >= 0.06 else "" for v in values]
+        labels = [_percent(v) if v >= 0.08 else "" for v in values]
         axes.bar_label(
             bars,
             labels=labels,
@@ -299,7 +304,13 @@ def satisfaction_chart(shares: pd.DataFrame, *, title: str | None = None) -> Fig
             },
         )
         left = [a + b for a, b in zip(left, values, strict=True)]
+    # Every share is also written under its bar, since narrow segments have no
+    # room for a label inside.
+    for position, (_period, row) in zip(positions, shares.iterrows(), strict=True):
+        caption = " · ".join(f"{k} : {_percent(float(v))}" for k, v in row.items())
+        axes.text(0.005, position - 0.38, caption, va="center", ha="left", fontsize=7.5)
     axes.set_yticks(positions, periods)
+    axes.set_ylim(-0.6, len(periods) - 0.6)
     axes.set_xlim(0, 1)
     axes.xaxis.set_major_formatter(FuncFormatter(_percent))
     axes.set_xlabel("Part des heures d'AP des élèves")
@@ -389,7 +400,8 @@ def unplaced_by_class_chart(table: pd.DataFrame, *, title: str | None = None) ->
         Grouped bars per class, labelled with their value.
     """
     labels = [str(c) for c in table.index]
-    figure, axes = _figure(max(6, 0.75 * len(labels) * len(table.columns) + 2), 4.5)
+    width = 0.4 * len(labels) * max(len(table.columns), 1) + 2
+    figure, axes = _figure(min(max(6, width), 12), 4.5)
     values = [table[column].tolist() for column in table.columns]
     _grouped_bars(axes, labels, values, [str(c) for c in table.columns])
     axes.set_xlabel("Classe")

@@ -359,10 +359,12 @@ def block_list(store: Store, period_code: str, block_name: str) -> pd.DataFrame:
 
 
 def present_in(student: Student, period: Period) -> bool:
-    """Tell whether a student is on the roster during at least part of ``period``."""
-    arrived = student.arrived_on is None or student.arrived_on <= period.end_date
-    still_here = student.left_on is None or student.left_on > period.start_date
-    return arrived and still_here
+    """Tell whether a student had not left the school when ``period`` started.
+
+    ``arrived_on`` is not looked at, because the roster import sets it to the
+    day it first saw the student, which may come after the periods it covers.
+    """
+    return student.left_on is None or student.left_on > period.start_date
 
 
 def unplaced_list(
@@ -568,6 +570,13 @@ def student_history_frame(
             raise NotFoundError(f"Élève n° {student_id} introuvable.")
         block = student.division.block if student.division else None
         slot_count = block.slot_count if block else 2
+        with_campaign = set(
+            session.scalars(
+                select(Period.code)
+                .join(Campaign, Campaign.period_id == Period.id)
+                .where(Campaign.block_id == (block.id if block else None))
+            )
+        )
         attrs = {
             "Nom": student.last_name,
             "Prénom": student.first_name,
@@ -580,6 +589,8 @@ def student_history_frame(
     }
     rows = []
     for period in periods:
+        if period.code not in with_campaign:
+            continue
         for slot in range(1, slot_count + 1):
             row = mine.get((period.code, slot))
             cells = (
