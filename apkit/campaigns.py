@@ -13,9 +13,6 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import numpy as np
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import maximum_flow
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -280,7 +277,13 @@ def _shortfall(
 def _usable_places(
     students: list[Student], activities: list[Activity], named: dict[int, set[int]]
 ) -> int:
-    """Return the most students that can be seated, eligibility included (max flow)."""
+    """Return the maximum number of students seated, eligibility included (max flow)."""
+    # Imported here so that the sign-up page, which imports this module, starts
+    # without loading SciPy.
+    import numpy as np
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import maximum_flow
+
     if not students or not activities:
         return 0
     # Nodes: 0 source, 1..S students, then one per activity, then the sink.

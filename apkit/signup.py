@@ -227,20 +227,23 @@ def replace_enrolments(
     locked: bool,
     reason: str = "",
     over_capacity: bool = False,
+    keep_locked: bool = False,
 ) -> tuple[list[Enrolment], list[Enrolment]]:
     """Put the student in the activity, replacing what they had in its slots.
 
     The student's row must already be locked. Returns the rows removed and the
     rows added; both are empty when the student already has this activity.
     With ``over_capacity``, a place taken in a full activity gets the source
-    ``FORCED`` instead of ``source``.
+    ``FORCED`` instead of ``source``. With ``keep_locked``, a locked place (a
+    correction or a prescription) is never replaced.
 
     Raises
     ------
     CapacityError
         If the activity is full and ``over_capacity`` is false.
     CampaignError
-        If a concurrent writer inserted a place for the same slot.
+        If a locked place would be replaced under ``keep_locked``, or a
+        concurrent writer inserted a place for the same slot.
     """
     current = student_enrolments(session, campaign.id, student.id)
     in_slots = [row for row in current if row.slot in activity.slots]
@@ -250,6 +253,8 @@ def replace_enrolments(
         return [], []
 
     removed = rows_replaced_by(current, activity.slots)
+    if keep_locked:
+        check_not_locked(student, removed)
     lock(session, Activity, sorted({activity.id, *(r.activity_id for r in removed)}))
     enrolled = enrolled_count(session, activity)
     if enrolled >= activity.capacity and not over_capacity:
@@ -281,6 +286,23 @@ def replace_enrolments(
     return removed, added
 
 
+def check_not_locked(student: Student, rows: list[Enrolment]) -> None:
+    """Check that none of the rows is a place fixed by a teacher or the coordinator.
+
+    Raises
+    ------
+    CampaignError
+        If a row is locked.
+    """
+    for row in rows:
+        if row.locked:
+            raise CampaignError(
+                f"La place de {student_label(student)} à l'heure {row.slot} "
+                f"({activity_label(row.activity)}) a été fixée par un enseignant ou "
+                "le coordinateur ; eux seuls peuvent la changer"
+            )
+
+
 def _flush_replacement(session: Session, added: list[Enrolment]) -> None:
     # Deletes must reach the database before the inserts, or the unique
     # (campaign, student, slot) constraint would see both rows at once.
@@ -300,14 +322,15 @@ def enrol(
     """Sign a student up for an activity of an open live campaign.
 
     Choosing again moves the student in one step: what they had in the activity's
-    slots is replaced, both halves of a project included. Saving the same choice
-    again writes nothing and returns ``"unchanged"``.
+    slots is replaced, both halves of a project included, unless a teacher or the
+    coordinator fixed it (a locked place). Saving the same choice again writes
+    nothing and returns ``"unchanged"``.
 
     Raises
     ------
     CampaignError
-        If the campaign is not open, not in live mode, or the activity is of
-        another campaign or cancelled.
+        If the campaign is not open, not in live mode, the activity is of
+        another campaign or cancelled, or the place to replace is locked.
     EligibilityError
         If the student left, is of another block, or may not join the activity.
     CapacityError
@@ -330,6 +353,7 @@ def enrol(
             activity,
             source=EnrolmentSource.SIGNUP,
             locked=False,
+            keep_locked=True,
         )
         left = activity.capacity - enrolled_count(session, activity)
         if not added:
@@ -369,7 +393,7 @@ def unenrol(
     Raises
     ------
     CampaignError
-        If the campaign is not open or not in live mode.
+        If the campaign is not open or not in live mode, or the place is locked.
     NotFoundError
         If the campaign or the student does not exist.
     """
@@ -382,6 +406,7 @@ def unenrol(
         removed = rows_replaced_by(current, slots)
         if not removed:
             return SignupResult("unchanged", None, None, slots)
+        check_not_locked(student, removed)
 
         for row in removed:
             session.delete(row)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from apkit import audit
+from apkit.corrections import move_student
 from apkit.errors import CampaignError, CapacityError, EligibilityError, NotFoundError
 from apkit.model import (
     Activity,
@@ -202,6 +203,23 @@ def test_unenrol_project_removes_both_rows(store, live):
     assert result.replaced == ("PRJ",)
     assert _held(store, live.campaign_id, student) == {}
     again = unenrol(store, live.campaign_id, student, actor="e")
+    assert again.status == "unchanged"
+
+
+def test_enrol_locked_place_kept(store, live):
+    student = live.students[0]
+    move_student(store, live.campaign_id, student, live.activities["PRJ"],
+                 actor="prof", role="teacher")  # fmt: skip
+    message = (
+        r"La place de BÉRANGER Thomas \(2de1\) à l'heure 1 \(PRJ « Projet radio »\) "
+        r"a été fixée par un enseignant ou le coordinateur"
+    )
+    with pytest.raises(CampaignError, match=message):
+        enrol(store, live.campaign_id, student, live.activities["B1"], actor="e")
+    with pytest.raises(CampaignError, match=message):
+        unenrol(store, live.campaign_id, student, actor="e")
+    assert _held(store, live.campaign_id, student) == {1: "PRJ", 2: "PRJ"}
+    again = enrol(store, live.campaign_id, student, live.activities["PRJ"], actor="e")
     assert again.status == "unchanged"
 
 
