@@ -15,7 +15,8 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from apkit import audit
-from apkit.errors import CapacityError
+from apkit.corrections import move_student, undo
+from apkit.errors import CampaignError, CapacityError
 from apkit.model import Enrolment
 from apkit.signup import enrol
 from apkit.store import Store
@@ -156,3 +157,38 @@ def test_switching_choices_at_once_keeps_one_place(store):
         entries = audit.entries(session, student_id=student)
         assert len(entries) == statuses["enrolled"] + statuses["moved"]
         assert entries[0].after["enrolments"][0]["activity_id"] == row.activity_id
+
+
+def test_same_undo_twice_at_once_runs_once(store):
+    campaign, first, students = _race_school(store)
+    student = students[0]
+    enrol(store, campaign, student, first, actor="élève")
+    moved = move_student(store, campaign, student, first + 1, actor="c",
+                         role="coordinator")  # fmt: skip
+    barrier = threading.Barrier(6)
+    outcomes: list[str] = []
+
+    def work() -> None:
+        barrier.wait(BARRIER_TIMEOUT_S)
+        try:
+            undo(store, moved.audit_id, actor="c")
+        except CampaignError as exc:
+            outcomes.append(str(exc))
+        else:
+            outcomes.append("undone")
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("undone") == 1
+    rejected = [o for o in outcomes if o != "undone"]
+    assert len(rejected) == 5
+    assert all("est déjà annulée" in message for message in rejected)
+    with store.read() as session:
+        (row,) = session.scalars(
+            select(Enrolment).where(Enrolment.student_id == student)
+        )
+        assert row.activity_id == first
+        assert row.source == "signup"
