@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from apkit import audit
-from apkit.campaigns import open_campaign
+from apkit.allocation import allocate
+from apkit.campaigns import close_campaign, find_campaign, open_campaign
 from apkit.corrections import move_student, place_unplaced, undo
 from apkit.errors import (
     AccessDenied,
@@ -15,13 +16,16 @@ from apkit.errors import (
     EligibilityError,
     NotFoundError,
 )
+from apkit.history import student_history, unplaced_students
 from apkit.model import (
+    Activity,
     CampaignMode,
     CampaignStatus,
     Enrolment,
     EnrolmentSource,
     Publication,
 )
+from apkit.sample import ensure_sample_school
 from apkit.signup import enrol, places_left
 from tests.factories import SchoolBuilder, small_school
 
@@ -335,3 +339,50 @@ def test_undo_status_change_rejected(store):
 def test_undo_unknown_entry(store):
     with pytest.raises(NotFoundError, match="Entrée du journal introuvable : n° 7"):
         undo(store, 7, actor="c")
+
+
+def test_sample_block_c_after_allocation(sqlite_store):
+    # Block C, hour 2 has 120 places for 125 students: after allocation and
+    # place_unplaced, 5 students remain, until the coordinator forces one in.
+    store = sqlite_store
+    ensure_sample_school(store)
+    with store.read() as session:
+        campaign_id = find_campaign(session, "P1", "C").id
+    open_campaign(store, campaign_id, actor="coord", allow_shortfall=True)
+    close_campaign(store, campaign_id, actor="coord")
+    allocate(store, campaign_id)
+
+    report = place_unplaced(store, campaign_id, actor="coord")
+    assert report.placed == []
+    assert [row.slot for row in report.unplaced] == [2] * 5
+    assert len(unplaced_students(store, campaign_id)) == 5
+    assert all(left == 0 for left in _slot_places_left(store, campaign_id, 2))
+
+    student = report.unplaced[0].student_id
+    with store.read() as session:
+        target = session.scalar(
+            select(Activity.id).where(
+                Activity.campaign_id == campaign_id,
+                Activity.first_slot == 2,
+                Activity.slot_span == 1,
+                Activity.cancelled.is_(False),
+            )
+        )
+    forced = move_student(store, campaign_id, student, target, actor="coord",
+                          role="coordinator", force=True)  # fmt: skip
+    assert forced.source == "forced"
+    assert len(unplaced_students(store, campaign_id)) == 4
+    history = student_history(store, student)
+    assert [(r.period_code, r.slot, r.source) for r in history][:2] == [
+        ("P1", 1, "allocation"),
+        ("P1", 2, "forced"),
+    ]
+
+
+def _slot_places_left(store, campaign_id, slot):
+    left = places_left(store, campaign_id)
+    with store.read() as session:
+        activities = session.scalars(
+            select(Activity).where(Activity.campaign_id == campaign_id)
+        )
+        return [left[a.id] for a in activities if slot in a.slots and not a.cancelled]
