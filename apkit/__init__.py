@@ -20,7 +20,7 @@ from apkit.store import Store, default_url
 # what X needs: the student page's kernel must stay without pandas and matplotlib.
 _LAZY_MODULES = {
     "apkit.campaigns": (
-        "Problem",
+        "FeasibilityProblem",
         "check_feasibility",
         "close_campaign",
         "find_campaign",
@@ -109,8 +109,8 @@ __all__ = [
     "CapacityError",
     "EligibilityError",
     "FeasibilityError",
+    "FeasibilityProblem",
     "NotFoundError",
-    "Problem",
     "RosterChanges",
     "RosterError",
     "SchoolSetup",

@@ -57,7 +57,7 @@ MODE_LABELS = {
 
 
 @dataclass(frozen=True)
-class Problem:
+class FeasibilityProblem:
     """One finding of :func:`check_feasibility`.
 
     ``kind`` is ``"shortfall"``, ``"teacher_twice"``, ``"room_twice"`` or
@@ -215,7 +215,7 @@ def _summary(campaign: Campaign) -> CampaignSummary:
     )
 
 
-def check_feasibility(store: Store, campaign_id: int) -> list[Problem]:
+def check_feasibility(store: Store, campaign_id: int) -> list[FeasibilityProblem]:
     """Check that a campaign's offer fits its block, slot by slot.
 
     Reports, in this order, slot by slot: fewer usable places than active
@@ -233,12 +233,14 @@ def check_feasibility(store: Store, campaign_id: int) -> list[Problem]:
         return feasibility_problems(session, get_campaign(session, campaign_id))
 
 
-def feasibility_problems(session: Session, campaign: Campaign) -> list[Problem]:
+def feasibility_problems(
+    session: Session, campaign: Campaign
+) -> list[FeasibilityProblem]:
     """Return the problems of :func:`check_feasibility` inside an open session."""
     students = block_students(session, campaign.block_id)
     activities = [a for a in campaign.activities if not a.cancelled]
     named = named_students(session, [a.id for a in activities])
-    problems: list[Problem] = []
+    problems: list[FeasibilityProblem] = []
     for slot in range(1, campaign.block.slot_count + 1):
         in_slot = [a for a in activities if slot in a.slots]
         where = f"Barrette {campaign.block.name}, heure {slot}"
@@ -256,7 +258,7 @@ def _shortfall(
     students: list[Student],
     activities: list[Activity],
     named: dict[int, set[int]],
-) -> Problem | None:
+) -> FeasibilityProblem | None:
     places = sum(a.capacity for a in activities)
     usable = _usable_places(students, activities, named)
     missing = len(students) - usable
@@ -271,7 +273,9 @@ def _shortfall(
         )
     message += f", il manque {missing} place{plural}"
     codes = tuple(a.code for a in activities)
-    return Problem("shortfall", message, slot=slot, activities=codes, missing=missing)
+    return FeasibilityProblem(
+        "shortfall", message, slot=slot, activities=codes, missing=missing
+    )
 
 
 def _usable_places(
@@ -305,7 +309,9 @@ def _usable_places(
     return int(maximum_flow(graph, source, sink).flow_value)
 
 
-def _clashes(where: str, slot: int, activities: list[Activity]) -> list[Problem]:
+def _clashes(
+    where: str, slot: int, activities: list[Activity]
+) -> list[FeasibilityProblem]:
     by_teacher: dict[int, list[Activity]] = defaultdict(list)
     by_room: dict[str, list[Activity]] = defaultdict(list)
     for activity in activities:
@@ -321,7 +327,7 @@ def _clashes(where: str, slot: int, activities: list[Activity]) -> list[Problem]
             name = f"{teacher.last_name} {teacher.first_name}" if teacher else "?"
             codes = tuple(a.code for a in group)
             problems.append(
-                Problem(
+                FeasibilityProblem(
                     "teacher_twice",
                     f"{where} : {name} anime {len(group)} ateliers à la fois "
                     f"({', '.join(codes)}) ; gardez-en un seul dans cette heure",
@@ -333,7 +339,7 @@ def _clashes(where: str, slot: int, activities: list[Activity]) -> list[Problem]
         if len(group) > 1:
             codes = tuple(a.code for a in group)
             problems.append(
-                Problem(
+                FeasibilityProblem(
                     "room_twice",
                     f"{where} : la salle {room} est attribuée à {len(group)} "
                     f"ateliers ({', '.join(codes)}) ; changez la salle de l'un d'eux",
@@ -344,9 +350,9 @@ def _clashes(where: str, slot: int, activities: list[Activity]) -> list[Problem]
     return problems
 
 
-def _min_size_problems(activities: list[Activity]) -> list[Problem]:
+def _min_size_problems(activities: list[Activity]) -> list[FeasibilityProblem]:
     return [
-        Problem(
+        FeasibilityProblem(
             "min_size",
             f"Atelier {a.code} « {a.title} » : effectif minimum {a.min_size} "
             f"supérieur à la capacité {a.capacity} ; il ne pourrait jamais ouvrir",
@@ -360,7 +366,7 @@ def _min_size_problems(activities: list[Activity]) -> list[Problem]:
 
 def open_campaign(
     store: Store, campaign_id: int, *, actor: str, allow_shortfall: bool = False
-) -> list[Problem]:
+) -> list[FeasibilityProblem]:
     """Open a draft or closed campaign for sign-up, after checking its offer.
 
     Returns the problems accepted as warnings (shortfalls under

@@ -16,7 +16,7 @@ from typing import Any
 from apkit.campaigns import (
     MODE_LABELS,
     STATUS_LABELS,
-    Problem,
+    FeasibilityProblem,
     check_feasibility,
     close_campaign,
     find_campaign,
@@ -121,7 +121,7 @@ def _campaigns(args: argparse.Namespace) -> int:
     return _with_store(args, work)
 
 
-def _problem_json(problem: Problem) -> dict[str, Any]:
+def _problem_json(problem: FeasibilityProblem) -> dict[str, Any]:
     return asdict(problem) | {"waivable": problem.waivable}
 
 
