@@ -64,7 +64,7 @@ STUDENT_CASES = [
     (
         "truncated.xlsx",
         {},
-        r"^truncated\.xlsx : classeur illisible ou tronqué \(BadZipFile\) ; ouvrez-le "
+        r"^truncated\.xlsx : classeur illisible ou tronqué ; ouvrez-le "
         r"dans un tableur et enregistrez-le de nouveau$",
         None,
         None,

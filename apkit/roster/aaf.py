@@ -47,9 +47,10 @@ class AafReader:
             identifier = request.findtext("identifier/id", default="").strip()
             collector.drop(None, identifier, "demande de suppression du flux AAF")
         fields.report_respelled()
-        collector.check_unique_ids("student_id", "ENTPersonJointure")
         return Roster(
-            students=collector.frame(STUDENT_COLUMNS),
+            students=collector.frame(
+                STUDENT_COLUMNS, unique="student_id", id_header="ENTPersonJointure"
+            ),
             dropped=collector.dropped_frame(),
             warnings=collector.warnings,
             format=self.format,

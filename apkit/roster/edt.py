@@ -11,8 +11,8 @@ from pathlib import Path
 from xml.etree.ElementTree import Element
 
 from apkit.errors import RosterError
+from apkit.roster.layout import derived_id
 from apkit.roster.names import clean_name
-from apkit.roster.records import derived_id
 from apkit.roster.result import STUDENT_COLUMNS, Roster, RowCollector, SkipRow
 from apkit.roster.values import FieldReader
 from apkit.roster.xmlfile import declared_encoding, parse_xml, record_lines, text
@@ -52,9 +52,10 @@ class EdtReader:
             except SkipRow:
                 continue
         fields.report_respelled()
-        collector.check_unique_ids("student_id", "N_NATIONAL")
         return Roster(
-            students=collector.frame(STUDENT_COLUMNS),
+            students=collector.frame(
+                STUDENT_COLUMNS, unique="student_id", id_header="N_NATIONAL"
+            ),
             dropped=collector.dropped_frame(),
             warnings=collector.warnings,
             format=self.format,

@@ -116,11 +116,15 @@ class RowCollector:
         self.on_bad_rows = on_bad_rows
         self.today = today or dt.date.today()
         self.rows: list[dict[str, Any]] = []
+        self.frames: list[pd.DataFrame] = []
         self.dropped: list[dict[str, Any]] = []
         self.warnings: list[str] = []
 
     def keep(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
+
+    def keep_frame(self, frame: pd.DataFrame) -> None:
+        self.frames.append(frame)
 
     def drop(self, line: int | None, text: str, reason: str, sheet: str | None = None):
         self.dropped.append(
@@ -170,40 +174,56 @@ class RowCollector:
         self.drop(line, text, problem, sheet)
         raise SkipRow(message)
 
-    def check_unique_ids(
-        self, id_field: str = "student_id", column: str | None = None
-    ) -> None:
-        """Raise when two kept rows share an id.
+    def frame(
+        self, columns: tuple[str, ...], *, unique: str, id_header: str | None = None
+    ) -> pd.DataFrame:
+        """Return the rows kept, ``columns`` first, after checking ``unique`` ids.
+
+        Missing values are ``None``, never NaN.
 
         Raises
         ------
         RosterError
-            Naming both lines and the id.
+            When two rows share a value of ``unique``, naming both lines.
         """
-        seen: dict[object, dict[str, Any]] = {}
-        for row in self.rows:
-            other = seen.setdefault(row[id_field], row)
-            if other is row:
-                continue
-            derived = row.get("id_source") == "derived"
-            if derived:
-                problem = "même nom, prénom et date de naissance qu'à la ligne"
-            else:
-                problem = f"identifiant déjà pris par {other['raw_name']} à la ligne"
-            problem = f"{problem} {other['line']}"
-            raise RosterError(
-                problem,
-                path=self.path,
-                line=row["line"],
-                column=None if derived else (column or id_field),
-                value=row[id_field],
-                hint="supprimez la ligne en double ou corrigez l'identifiant",
-            )
+        parts = [pd.DataFrame(self.rows, dtype=object)] if self.rows else []
+        parts += self.frames
+        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        extra = [name for name in frame.columns if name not in columns]
+        frame = frame.reindex(columns=[*columns, *extra]).astype(object)
+        frame = frame.where(frame.notna(), None)
+        self._check_unique(frame, unique, id_header)
+        return frame
 
-    def frame(self, columns: tuple[str, ...]) -> pd.DataFrame:
-        extra = [name for row in self.rows for name in row if name not in columns]
-        ordered = list(columns) + list(dict.fromkeys(extra))
-        return pd.DataFrame(self.rows, columns=ordered, dtype=object)
+    def _check_unique(self, frame: pd.DataFrame, field: str, header: str | None):
+        repeated = frame[field].duplicated(keep="first")
+        if not repeated.any():
+            return
+        row = frame[repeated].iloc[0]
+        other = frame[frame[field] == row[field]].iloc[0]
+        derived = row["id_source"] == "derived"
+        if derived:
+            problem = "même nom, prénom et date de naissance qu'à la ligne"
+        else:
+            problem = f"identifiant déjà pris par {other['raw_name']} à la ligne"
+        raise RosterError(
+            f"{problem} {other['line']}",
+            path=self.path,
+            line=row["line"],
+            column=None if derived else (header or field),
+            value=row[field],
+            hint="supprimez la ligne en double ou corrigez l'identifiant",
+        )
 
     def dropped_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.dropped, columns=list(DROPPED_COLUMNS), dtype=object)
+        """Return the rows left out, sheet by sheet in file order, by line."""
+        sheets = list(dict.fromkeys(row["sheet"] for row in self.dropped))
+        ordered = sorted(
+            self.dropped,
+            key=lambda row: (
+                sheets.index(row["sheet"]),
+                row["line"] is None,
+                row["line"] or 0,
+            ),
+        )
+        return pd.DataFrame(ordered, columns=list(DROPPED_COLUMNS), dtype=object)

@@ -54,9 +54,10 @@ class SiecleReader:
                 continue
         fields.report_respelled()
         school = self._school(root, collector)
-        collector.check_unique_ids("student_id", "ELEVE_ID")
         return Roster(
-            students=collector.frame(STUDENT_COLUMNS),
+            students=collector.frame(
+                STUDENT_COLUMNS, unique="student_id", id_header="ELEVE_ID"
+            ),
             dropped=collector.dropped_frame(),
             warnings=collector.warnings,
             format=self.format,

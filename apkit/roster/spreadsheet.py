@@ -10,13 +10,7 @@ from apkit.roster.classes import ClassMatcher, classes_in_name
 from apkit.roster.columns import TEACHER_FIELDS, normalize_header
 from apkit.roster.encoding import decode_text
 from apkit.roster.fields import cell_text
-from apkit.roster.records import (
-    ID_FIELDS,
-    Layout,
-    StudentRows,
-    find_layout,
-    require_name_columns,
-)
+from apkit.roster.layout import ID_FIELDS, Layout, find_layout, require_name_columns
 from apkit.roster.result import (
     STUDENT_COLUMNS,
     TEACHER_COLUMNS,
@@ -24,6 +18,7 @@ from apkit.roster.result import (
     RowCollector,
     TeacherRoster,
 )
+from apkit.roster.student_table import StudentRows
 from apkit.roster.tabular import Grid, read_csv_grid, read_workbook
 from apkit.roster.teacher_rows import TeacherRows
 from apkit.roster.values import FieldReader
@@ -65,11 +60,8 @@ class TabularReader:
             text, self.encoding = decode_text(data)
             grids = [read_csv_grid(text, self.path)]
         else:
-            engine = "openpyxl" if self.kind == "xlsx" else "odf"
-            grids = read_workbook(self.path, data, engine)
-        if not any(
-            cell_text(cell) for grid in grids for row in grid.rows for cell in row
-        ):
+            grids = read_workbook(self.path, data)
+        if all(grid.is_blank() for grid in grids):
             raise RosterError(
                 "fichier vide : aucune cellule remplie",
                 path=self.path,
@@ -108,9 +100,10 @@ class TabularReader:
                 description_row=wims and _is_description_row(grid, layout),
             ).read()
         fields.report_respelled()
-        collector.check_unique_ids("student_id", _id_header(layouts))
         return Roster(
-            students=collector.frame(STUDENT_COLUMNS),
+            students=collector.frame(
+                STUDENT_COLUMNS, unique="student_id", id_header=_id_header(layouts)
+            ),
             dropped=collector.dropped_frame(),
             warnings=collector.warnings,
             format=format_name,
@@ -147,12 +140,14 @@ class TabularReader:
         header = (
             layout.header_of("teacher_id") if "teacher_id" in layout.columns else None
         )
-        collector.check_unique_ids("teacher_id", header)
+
         format_name = self.kind
         if self.kind == "csv" and any(h.endswith("*") for h in layout.headers):
             format_name = "ent-csv"
         return TeacherRoster(
-            teachers=collector.frame(TEACHER_COLUMNS),
+            teachers=collector.frame(
+                TEACHER_COLUMNS, unique="teacher_id", id_header=header
+            ),
             dropped=collector.dropped_frame(),
             warnings=collector.warnings,
             format=format_name,
@@ -227,9 +222,9 @@ class TabularReader:
 
 def _is_description_row(grid: Grid, layout: Layout) -> bool:
     index = layout.header_index + 1
-    if index >= len(grid.rows):
+    if index >= len(grid.lines):
         return False
-    keys = {normalize_header(cell_text(cell)) for cell in grid.rows[index]}
+    keys = {normalize_header(cell_text(cell)) for cell in grid.head(index + 1)[index]}
     return {"nom", "prenom"} <= keys
 
 

@@ -48,9 +48,10 @@ class StsReader:
                 self._read_person(person, line, fields, services)
             except SkipRow:
                 continue
-        collector.check_unique_ids("teacher_id", "ID")
         return TeacherRoster(
-            teachers=collector.frame(TEACHER_COLUMNS),
+            teachers=collector.frame(
+                TEACHER_COLUMNS, unique="teacher_id", id_header="ID"
+            ),
             dropped=collector.dropped_frame(),
             warnings=collector.warnings,
             format=self.format,

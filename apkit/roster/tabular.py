@@ -7,9 +7,9 @@ import io
 import statistics
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
+from python_calamine import CalamineError
 
 from apkit.errors import RosterError
 
@@ -18,11 +18,32 @@ SEPARATORS = (";", ",", "\t")
 
 @dataclass
 class Grid:
-    """The cells of one CSV file or one sheet; ``lines[i]`` is row i's line number."""
+    """The cells of one CSV file or one sheet.
 
-    rows: list[list[object]]
+    ``cells`` has one object column per column of the file, ``None`` where a
+    cell is empty or missing; ``lines[i]`` is the source line of row ``i``.
+    """
+
+    cells: pd.DataFrame
     lines: list[int]
     sheet: str | None = None
+
+    def head(self, count: int) -> list[list[object]]:
+        """Return the first ``count`` rows as lists."""
+        return self.cells.iloc[:count].to_numpy(dtype=object).tolist()
+
+    @property
+    def rows(self) -> list[list[object]]:
+        """All rows as lists, for the short files (teachers) read row by row."""
+        return self.cells.to_numpy(dtype=object).tolist()
+
+    def is_blank(self) -> bool:
+        """Return whether no cell holds anything but white space."""
+        cells = self.cells.to_numpy(dtype=object).ravel()
+        return all(
+            cell is None or (isinstance(cell, str) and not cell.strip())
+            for cell in cells
+        )
 
 
 def sniff_separator(text: str) -> str:
@@ -41,13 +62,13 @@ def sniff_separator(text: str) -> str:
     return best if medians[best] > 0 else ";"
 
 
-def read_csv_grid(text: str, path: Path) -> Grid:
+def read_csv_grid(text: str, path) -> Grid:
     """Parse a CSV text into a grid, honouring quotes.
 
     Raises
     ------
     RosterError
-        When the text cannot be parsed as CSV (a NUL byte, an unclosed quote).
+        When the text is binary (a NUL character) or has an unclosed quote.
     """
     if "\x00" in text:
         raise RosterError(
@@ -59,12 +80,12 @@ def read_csv_grid(text: str, path: Path) -> Grid:
     reader = csv.reader(
         io.StringIO(text, newline=""), delimiter=sniff_separator(text), strict=True
     )
-    rows: list[list[object]] = []
+    rows: list[list[str]] = []
     lines: list[int] = []
     start = 1
     try:
         for row in reader:
-            rows.append(list(row))
+            rows.append(row)
             lines.append(start)
             start = reader.line_num + 1
     except csv.Error as exc:
@@ -74,11 +95,17 @@ def read_csv_grid(text: str, path: Path) -> Grid:
             line=start,
             hint="vérifiez les guillemets de cette ligne",
         ) from exc
-    return Grid(rows, lines)
+    width = max((len(row) for row in rows), default=0)
+    padded = [
+        row if len(row) == width else row + [None] * (width - len(row)) for row in rows
+    ]
+    return Grid(pd.DataFrame(padded, columns=range(width), dtype=object), lines)
 
 
-def read_workbook(path: Path, data: bytes, engine: str) -> list[Grid]:
-    """Read every sheet of an XLSX (``engine="openpyxl"``) or ODS (``"odf"``) file.
+def read_workbook(path, data: bytes) -> list[Grid]:
+    """Read every sheet of an XLSX or ODS file through calamine.
+
+    Date cells come back as ``datetime``, numbers as ``int`` or ``float``.
 
     Raises
     ------
@@ -87,26 +114,21 @@ def read_workbook(path: Path, data: bytes, engine: str) -> list[Grid]:
     """
     try:
         sheets = pd.read_excel(
-            io.BytesIO(data), sheet_name=None, header=None, dtype=object, engine=engine
+            io.BytesIO(data),
+            sheet_name=None,
+            header=None,
+            dtype=object,
+            engine="calamine",
         )
-    except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError) as exc:
+    except (CalamineError, zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
         raise RosterError(
-            f"classeur illisible ou tronqué ({type(exc).__name__})",
+            "classeur illisible ou tronqué",
             path=path,
             hint="ouvrez-le dans un tableur et enregistrez-le de nouveau",
         ) from exc
     grids = []
     for name, frame in sheets.items():
-        rows = [
-            [_cell(value) for value in row] for row in frame.itertuples(index=False)
-        ]
-        grids.append(Grid(rows, list(range(1, len(rows) + 1)), str(name)))
+        cells = frame.astype(object).where(frame.notna(), None)
+        cells.columns = range(cells.shape[1])
+        grids.append(Grid(cells, list(range(1, len(cells) + 1)), str(name)))
     return grids
-
-
-def _cell(value: object) -> object:
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    return value

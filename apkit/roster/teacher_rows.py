@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from apkit.roster.fields import cell_text
+from apkit.roster.layout import Layout, derived_id
 from apkit.roster.names import clean_name, split_full_name
-from apkit.roster.records import Layout, derived_id
 from apkit.roster.result import SkipRow
 from apkit.roster.tabular import Grid
 from apkit.roster.values import FieldReader
