@@ -1,0 +1,309 @@
+"""Helpers for the coordinator's notebooks: upload, feasibility, review, corrections.
+
+The notebooks in ``notebooks/`` stay a sequence of short calls; the loops over a
+period's campaigns and the widgets live here. :func:`roster_upload` reads a file
+from ipywidgets 8's ``FileUpload``, shows what the import would change, and
+imports only when asked.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import tempfile
+from pathlib import Path
+
+import ipywidgets as widgets
+import pandas as pd
+from sqlalchemy import select
+
+from apkit import audit, campaigns, reports, roster, stats
+from apkit.directory import RosterChanges, import_roster
+from apkit.model import CampaignStatus, Division, Student
+from apkit.store import Store
+from apkit.widgets import common
+from apkit.widgets.common import StatusArea, action, escape
+
+log = logging.getLogger(__name__)
+
+PREVIEW_ROWS = 10
+PREVIEW_COLUMNS = {
+    "student_id": "Identifiant",
+    "last_name": "Nom",
+    "first_name": "Prénom",
+    "class_name": "Classe",
+    "birth_date": "Date de naissance",
+}
+MAX_WARNINGS = 20
+ROSTER_SUFFIXES = ".csv,.txt,.xml,.zip,.xlsx,.ods"
+
+
+def period_campaigns(store: Store, period_code: str) -> list[campaigns.CampaignSummary]:
+    """Return the campaigns of a period, by block name."""
+    return [c for c in campaigns.list_campaigns(store) if c.period == period_code]
+
+
+def campaigns_table(store: Store, period_code: str) -> pd.DataFrame:
+    """Return the period's campaigns as a table: block, mode, status, activities."""
+    rows = [
+        [
+            c.block,
+            c.mode,
+            campaigns.STATUS_LABELS[CampaignStatus(c.status)],
+            c.activities,
+        ]
+        for c in period_campaigns(store, period_code)
+    ]
+    return pd.DataFrame(rows, columns=["Barrette", "Mode", "Statut", "Ateliers"])
+
+
+def feasibility_table(store: Store, period_code: str) -> pd.DataFrame:
+    """Return every problem :func:`apkit.campaigns.check_feasibility` finds in a period.
+
+    One row per problem: ``Barrette``, ``Heure``, ``Problème`` and ``Bloquant``
+    (``"non"`` for a shortfall the coordinator may accept when opening).
+    """
+    rows = []
+    for campaign in period_campaigns(store, period_code):
+        for problem in campaigns.check_feasibility(store, campaign.id):
+            slot = "" if problem.slot is None else str(problem.slot)
+            blocking = "non" if problem.waivable else "oui"
+            rows.append([campaign.block, slot, problem.message, blocking])
+    return pd.DataFrame(rows, columns=["Barrette", "Heure", "Problème", "Bloquant"])
+
+
+def open_period(
+    store: Store, period_code: str, *, actor: str, allow_shortfall: bool = False
+) -> pd.DataFrame:
+    """Open every draft or closed campaign of a period and return the campaigns.
+
+    Raises
+    ------
+    FeasibilityError
+        If a campaign's offer blocks opening; the campaigns before it stay open.
+    """
+    for campaign in period_campaigns(store, period_code):
+        if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.CLOSED):
+            campaigns.open_campaign(
+                store, campaign.id, actor=actor, allow_shortfall=allow_shortfall
+            )
+    return campaigns_table(store, period_code)
+
+
+def close_period(store: Store, period_code: str, *, actor: str) -> pd.DataFrame:
+    """Close every open campaign of a period and return the campaigns."""
+    for campaign in period_campaigns(store, period_code):
+        if campaign.status == CampaignStatus.OPEN:
+            campaigns.close_campaign(store, campaign.id, actor=actor)
+    return campaigns_table(store, period_code)
+
+
+def allocate_period(
+    store: Store, period_code: str, *, actor: str, seed: int | None = None
+) -> pd.DataFrame:
+    """Run the allocation of every closed campaign of a period.
+
+    Returns one row per campaign with the allocation's own summary.
+    """
+    from apkit.allocation import allocate
+
+    rows = []
+    for campaign in period_campaigns(store, period_code):
+        if campaign.status != CampaignStatus.CLOSED:
+            continue
+        result = allocate(store, campaign.id, seed=seed, actor=actor)
+        summary = result.summary() if hasattr(result, "summary") else str(result)
+        rows.append([campaign.block, summary])
+    return pd.DataFrame(rows, columns=["Barrette", "Résultat"])
+
+
+def publish_period(store: Store, period_code: str, *, actor: str) -> pd.DataFrame:
+    """Mark every closed campaign of a period as published and return the campaigns.
+
+    # TODO: the publication files (lists sent to students, teachers and the
+    # administration) are not written here: apkit.publication does not exist yet.
+    """
+    for campaign in period_campaigns(store, period_code):
+        if campaign.status == CampaignStatus.CLOSED:
+            campaigns.mark_published(store, campaign.id, actor=actor)
+    return campaigns_table(store, period_code)
+
+
+def corrections_table(store: Store, period_code: str) -> pd.DataFrame:
+    """Return the audit trail of a period's campaigns, newest first.
+
+    Columns ``Date``, ``Auteur``, ``Action``, ``Élève``, ``Motif``, ``Annulé``.
+    """
+    ids = {c.id for c in period_campaigns(store, period_code)}
+    rows = []
+    with store.read() as session:
+        names = {
+            s.id: f"{s.last_name} {s.first_name}"
+            for s in session.scalars(select(Student))
+        }
+        for campaign_id in sorted(ids):
+            for entry in audit.entries(session, campaign_id=campaign_id):
+                student = names.get(entry.student_id, "") if entry.student_id else ""
+                undone = "oui" if entry.undone_by else ""
+                rows.append(
+                    [entry.at, entry.actor, entry.action, student, entry.reason, undone]
+                )
+    columns = ["Date", "Auteur", "Action", "Élève", "Motif", "Annulé"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values("Date", ascending=False, kind="stable").reset_index(
+        drop=True
+    )
+
+
+def review(store: Store, period_code: str) -> widgets.VBox:
+    """Return a view of a period's allocation: places per block and the unplaced."""
+    blocks = stats.block_fill(store, period_code)
+    unplaced = reports.unplaced_list(store, period_code)
+    count = len(unplaced)
+    return widgets.VBox(
+        [
+            widgets.HTML("<h4>Places et inscrits par barrette et par heure</h4>"),
+            widgets.HTML(blocks.to_html(index=False, float_format="{:.0%}".format)),
+            widgets.HTML(f"<h4>Élèves non inscrits : {count}</h4>"),
+            widgets.HTML(unplaced.to_html(index=False) if count else ""),
+        ]
+    )
+
+
+def chart_image(figure: object) -> widgets.Image:
+    """Return a matplotlib figure as a PNG image widget, for display in a cell."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90)  # type: ignore[attr-defined]
+    return widgets.Image(value=buffer.getvalue(), format="png")
+
+
+def school_classes(store: Store) -> list[str] | None:
+    """Return the class names in the database, or ``None`` when it holds none."""
+    with store.read() as session:
+        names = list(session.scalars(select(Division.name)))
+    return names or None
+
+
+class RosterUpload:
+    """A roster file upload: preview, changes, then import on request.
+
+    :attr:`widget` is what the notebook shows; :attr:`roster` and
+    :attr:`changes` hold the file read and the dry run of its import.
+    """
+
+    def __init__(self, store: Store, *, actor: str) -> None:
+        self.store = store
+        self.actor = actor
+        self.roster: roster.Roster | None = None
+        self.changes: RosterChanges | None = None
+        self.status = StatusArea()
+
+        self.upload = widgets.FileUpload(
+            accept=ROSTER_SUFFIXES, multiple=False, description="Choisir le fichier"
+        )
+        self.upload.observe(self._on_upload, names="value")
+        self.import_button = widgets.Button(
+            description="Importer", icon="upload", disabled=True
+        )
+        self.import_button.on_click(self._on_import)
+        self.preview = widgets.HTML()
+        self.diff = widgets.HTML()
+        self.widget = common.page_box(
+            widgets.HBox([self.upload, self.import_button]),
+            self.status.widget,
+            self.preview,
+            self.diff,
+        )
+
+    def _repr_mimebundle_(self, **kwargs: object) -> dict | None:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    @action
+    def _on_upload(self, _change: dict) -> None:
+        self.read_upload()
+
+    @action
+    def _on_import(self, _button: widgets.Button) -> None:
+        self.import_roster()
+
+    def _reset(self) -> None:
+        self.roster = None
+        self.changes = None
+        self.import_button.disabled = True
+        self.import_button.layout.display = ""
+        self.preview.value = ""
+        self.diff.value = ""
+        self.status.clear()
+
+    def read_upload(self) -> None:
+        """Read the uploaded file and show its first rows and the changes it brings.
+
+        Raises
+        ------
+        RosterError
+            If the file cannot be read as a roster, or a row cannot be imported;
+            nothing is written then.
+        """
+        self._reset()
+        if not self.upload.value:
+            return
+        upload = self.upload.value[0]
+        name = Path(upload["name"]).name or "liste"
+        with tempfile.TemporaryDirectory(prefix="apkit-upload-") as folder:
+            path = Path(folder) / name
+            path.write_bytes(bytes(upload["content"]))
+            loaded = roster.load(path, classes=school_classes(self.store))
+        changes = import_roster(self.store, loaded, actor=self.actor, dry_run=True)
+        self.roster, self.changes = loaded, changes
+        self.preview.value = _preview_html(name, loaded)
+        self.diff.value = _changes_html(changes)
+        self.import_button.disabled = not changes.changed
+        if changes.changed:
+            self.status.info("Vérifiez les changements puis cliquez sur « Importer ».")
+        else:
+            self.status.info("Cette liste ne change rien à la base.")
+
+    def import_roster(self) -> RosterChanges | None:
+        """Import the roster read by :meth:`read_upload` and show what changed.
+
+        Raises
+        ------
+        RosterError
+            If a row cannot be imported; nothing is written then.
+        """
+        if self.roster is None:
+            self.status.error("Choisissez d'abord un fichier.")
+            return None
+        changes = import_roster(self.store, self.roster, actor=self.actor)
+        self.roster, self.changes = None, changes
+        # Hidden rather than disabled: the click guard re-enables the button after
+        # this call returns.
+        self.import_button.layout.display = "none"
+        self.diff.value = _changes_html(changes)
+        self.status.success("Liste importée.")
+        return changes
+
+
+def _preview_html(name: str, loaded: roster.Roster) -> str:
+    students = loaded.students
+    columns = [c for c in PREVIEW_COLUMNS if c in students.columns]
+    shown = students[columns].head(PREVIEW_ROWS).rename(columns=PREVIEW_COLUMNS)
+    warnings = "".join(f"<li>{escape(w)}</li>" for w in loaded.warnings[:MAX_WARNINGS])
+    if len(loaded.warnings) > MAX_WARNINGS:
+        warnings += f"<li>... et {len(loaded.warnings) - MAX_WARNINGS} autres</li>"
+    heading = (
+        f"{escape(name)} : {len(students)} élèves, {len(loaded.dropped)} lignes "
+        f"écartées (format {escape(loaded.format)})"
+    )
+    notes = f"<p>Avertissements :</p><ul>{warnings}</ul>" if warnings else ""
+    return f"<h4>{heading}</h4>{shown.to_html(index=False)}{notes}"
+
+
+def _changes_html(changes: RosterChanges) -> str:
+    text = escape(changes.summary()).replace("\n", "<br>")
+    return f'<div class="apkit-card">{text}</div>'
+
+
+def roster_upload(store: Store, *, actor: str = "coordination") -> RosterUpload:
+    """Build the roster upload for a notebook cell; see :class:`RosterUpload`."""
+    return RosterUpload(store, actor=actor)
