@@ -437,7 +437,7 @@ def school_year_periods(
     Raises
     ------
     NotFoundError
-        If the database holds no period of that year.
+        If the database contains no period of that year.
     """
     with store.read() as session:
         periods = [
@@ -475,7 +475,7 @@ def student_history_table(store: Store, school_year: str | None = None) -> pd.Da
     Raises
     ------
     NotFoundError
-        If the database holds no period of that year.
+        If the database contains no period of that year.
     """
     periods = school_year_periods(store, school_year)
     codes = [p.code for p in periods]
@@ -514,7 +514,7 @@ def year_roster(store: Store, school_year: str | None = None) -> pd.DataFrame:
     Raises
     ------
     NotFoundError
-        If the database holds no period of that year.
+        If the database contains no period of that year.
     """
     periods = school_year_periods(store, school_year)
     year_start = periods[0].start_date

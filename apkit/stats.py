@@ -346,7 +346,7 @@ def choice_history(store: Store, school_year: str | None = None) -> pd.DataFrame
     Raises
     ------
     NotFoundError
-        If the database holds no period of that year.
+        If the database contains no period of that year.
     """
     periods = [p.code for p in reports.school_year_periods(store, school_year)]
     placed = reports.placements(store, periods)
@@ -388,7 +388,7 @@ def students_never(
     ValueError
         If ``category`` is not a key of :data:`CATEGORY_LABELS`.
     NotFoundError
-        If the database holds no period of that year.
+        If the database contains no period of that year.
     """
     if category not in CATEGORY_LABELS:
         allowed = ", ".join(CATEGORY_LABELS)

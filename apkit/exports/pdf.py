@@ -154,7 +154,7 @@ def _add_student_table(
     with document.table(
         col_widths=widths,
         line_height=6,
-        min_row_height=9,  # room for a signature
+        min_row_height=8,  # room for a signature
         text_align="LEFT",
         headings_style=FontFace(emphasis="BOLD"),
         markdown=False,

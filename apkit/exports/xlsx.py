@@ -88,7 +88,7 @@ def write_table(
 
 
 def _write_cell(
-    sheet: Worksheet, row: int, column: int, value: object, columns
+    sheet: Worksheet, row: int, column: int, value: object, columns: pd.Index
 ) -> None:
     cell = sheet.cell(row=row, column=column)
     cell.value = value
