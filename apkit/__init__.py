@@ -50,6 +50,7 @@ _LAZY_MODULES = {
         "unplaced_students",
     ),
     "apkit.preference_import": ("import_preferences",),
+    "apkit.roster": ("Roster", "TeacherRoster"),
     "apkit.preferences": (
         "get_preferences",
         "set_preferences",
@@ -112,6 +113,7 @@ __all__ = [
     "FeasibilityProblem",
     "NotFoundError",
     "RosterChanges",
+    "Roster",
     "RosterError",
     "SchoolSetup",
     "SetupChanges",
@@ -120,6 +122,7 @@ __all__ = [
     "Store",
     "StoreError",
     "TeacherChanges",
+    "TeacherRoster",
     "activity_list",
     "block_list",
     "check_feasibility",
