@@ -209,3 +209,18 @@ def test_review_lists_unplaced(sample):
     coordination.open_period(sample, "P1", actor="test", allow_shortfall=True)
     view = coordination.review(sample, "P1")
     assert "Élèves non inscrits : 720" in view.children[2].value
+
+
+def test_allocate_period_reports_each_block(sample):
+    coordination.open_period(sample, "P1", actor="test", allow_shortfall=True)
+    coordination.close_period(sample, "P1", actor="test")
+    table = coordination.allocate_period(sample, "P1", actor="test", seed=7)
+
+    assert list(table["Barrette"]) == ["A", "B", "C"]
+    assert list(table["Élèves"]) == [118, 117, 125]
+    hours = table["Heures placées"] + table["Heures non placées"]
+    assert list(hours) == [236, 234, 250]
+    block_c = table[table["Barrette"] == "C"]
+    assert block_c["Heures non placées"].item() >= 5
+    ranked = table[["Vœu 1", "Vœu 2", "Vœu 3 ou suivant", "Hors vœux"]].sum(axis=1)
+    assert list(ranked) == list(table["Heures placées"])

@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from apkit import audit, campaigns, reports, roster, stats
+from apkit.allocation import allocate
 from apkit.directory import RosterChanges, import_roster
 from apkit.model import CampaignStatus, Division, Student
 from apkit.store import Store
@@ -35,6 +36,17 @@ PREVIEW_COLUMNS = {
     "birth_date": "Date de naissance",
 }
 MAX_WARNINGS = 20
+ALLOCATION_COLUMNS = [
+    "Barrette",
+    "Élèves",
+    "Heures placées",
+    "Heures non placées",
+    "Vœu 1",
+    "Vœu 2",
+    "Vœu 3 ou suivant",
+    "Hors vœux",
+    "Ateliers fermés",
+]
 ROSTER_SUFFIXES = ".csv,.txt,.xml,.zip,.xlsx,.ods"
 
 
@@ -103,18 +115,35 @@ def allocate_period(
 ) -> pd.DataFrame:
     """Run the allocation of every closed campaign of a period.
 
-    Returns one row per campaign with the allocation's own summary.
-    """
-    from apkit.allocation import allocate
+    Returns one row per campaign: students, student-hours placed and unplaced,
+    placements by preference rank, and the activities closed for lack of students.
 
+    Raises
+    ------
+    AllocationError
+        If the solver fails on a campaign; the campaigns before it keep their
+        new result.
+    """
     rows = []
     for campaign in period_campaigns(store, period_code):
         if campaign.status != CampaignStatus.CLOSED:
             continue
-        result = allocate(store, campaign.id, seed=seed, actor=actor)
-        summary = result.summary() if hasattr(result, "summary") else str(result)
-        rows.append([campaign.block, summary])
-    return pd.DataFrame(rows, columns=["Barrette", "Résultat"])
+        counts = allocate(store, campaign.id, seed=seed, actor=actor).counts
+        ranks = counts.get("by_rank", {})
+        rows.append(
+            [
+                campaign.block,
+                counts["students"],
+                counts["placed"],
+                counts["unplaced"],
+                ranks.get("1", 0),
+                ranks.get("2", 0),
+                sum(n for rank, n in ranks.items() if int(rank) >= 3),
+                counts.get("without_rank", 0),
+                ", ".join(counts.get("cancelled", [])),
+            ]
+        )
+    return pd.DataFrame(rows, columns=ALLOCATION_COLUMNS)
 
 
 def publish_period(store: Store, period_code: str, *, actor: str) -> pd.DataFrame:
