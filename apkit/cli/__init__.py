@@ -20,6 +20,7 @@ from apkit.errors import ApkitError
 COMMAND_MODULES = [
     "apkit.cli.school_commands",
     "apkit.cli.campaign_commands",
+    "apkit.cli.allocation_commands",
     "apkit.cli.serve_commands",
     "apkit.cli.report_commands",
 ]
