@@ -3,7 +3,7 @@
 A roster import matches each row to a stored student by source id (the
 ``student_id`` of the export, kept in ``Student.source_id``), or failing that by
 folded name and birth date. Students of a newer roster are added, moved to their
-new class or updated; stored students missing from it are marked with
+new class or updated. Stored students missing from it are marked with
 ``left_on`` and never deleted, so their enrolments and history stay.
 
 Teachers are matched the same way, on ``teacher_id`` then on folded name. A
@@ -14,7 +14,6 @@ leaving date for teachers.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,9 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from apkit import audit
-from apkit.model import Division, Student, Teacher
-from apkit.names import name_key
 from apkit.directory_rows import RosterRow, bad_row_policy, roster_rows, teacher_rows
+from apkit.model import Division, Student, Teacher
+from apkit.names import fold, name_key
 from apkit.store import Store
 
 log = logging.getLogger(__name__)
@@ -249,21 +248,19 @@ def apply_roster(
     result: dict[str, list[dict]] = {k: [] for k in _KINDS}
     for row in rows:
         student = matcher.match(row)
-        if row.dropped:
-            if student is not None and student.left_on is None:
-                _leave(session, student, today, actor, result)
-            continue
         if student is None:
             student = _add_student(session, row, divisions, today)
             result["added"].append(_record(row))
         else:
             _update_student(session, student, row, divisions, actor, result)
     roster_classes = {row.class_name for row in rows}
+    unreadable = _dropped_texts(roster)
     for student in matcher.unmatched():
         in_scope = full or (
             student.division and student.division.name in roster_classes
         )
-        if student.left_on is None and in_scope and student.source_id not in skipped:
+        left_out = student.source_id in skipped or _named_in(student, unreadable)
+        if student.left_on is None and in_scope and not left_out:
             _leave(session, student, today, actor, result)
     session.flush()
 
@@ -279,6 +276,20 @@ def apply_roster(
 _KINDS = ("added", "left", "changed_class", "unchanged", "returned", "updated")
 
 
+def _dropped_texts(roster: Any) -> list[str]:
+    """Return the folded text of the rows the loader left out (``Roster.dropped``)."""
+    dropped = getattr(roster, "dropped", None)
+    if not isinstance(dropped, pd.DataFrame) or "text" not in dropped.columns:
+        return []
+    return [fold(str(text)) for text in dropped["text"].dropna()]
+
+
+def _named_in(student: Student, texts: list[str]) -> bool:
+    """Tell whether a left-out row names the student, who must then not leave."""
+    last, first = fold(student.last_name), fold(student.first_name)
+    return any(last in text and first in text for text in texts)
+
+
 def _changes(result: dict[str, list[dict]], skipped: dict, created: list[str]):
     frames = {}
     for kind in _KINDS:
@@ -291,7 +302,7 @@ def _changes(result: dict[str, list[dict]], skipped: dict, created: list[str]):
 
 
 class _Matcher:
-    """Find the stored student of each roster row, each stored student at most once."""
+    """Match roster rows to stored students, each stored student to one row at most."""
 
     def __init__(self, students: list[Student], rows: list[RosterRow]) -> None:
         self.students = students
@@ -348,7 +359,7 @@ def _add_student(
     session: Session, row: RosterRow, divisions, today: dt.date
 ) -> Student:
     student = Student(
-        source_id=row.student_id or _synthetic_id(row),
+        source_id=row.student_id,
         last_name=row.last_name,
         first_name=row.first_name,
         name_key=row.name_key,
@@ -362,12 +373,6 @@ def _add_student(
     return student
 
 
-def _synthetic_id(row: RosterRow) -> str:
-    """Return a stable id for a row whose export has no student id."""
-    digest = hashlib.sha1(f"{row.name_key}|{row.birth_date}".encode()).hexdigest()
-    return f"nom-{digest[:16]}"
-
-
 def _update_student(
     session: Session,
     student: Student,
@@ -378,7 +383,8 @@ def _update_student(
 ) -> None:
     old_class = student.division.name if student.division else None
     details = {
-        "source_id": row.student_id or student.source_id,
+        # An id the loader derived from the name never replaces a real one.
+        "source_id": student.source_id if row.id_derived else row.student_id,
         "last_name": row.last_name,
         "first_name": row.first_name,
         "name_key": row.name_key,

@@ -8,6 +8,7 @@ cannot be stored: an empty name, an empty or unknown class, a repeated id.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 BAD_ROW_POLICIES = ("error", "warn", "skip")
 REQUIRED_STUDENT_COLUMNS = ("last_name", "first_name", "class_name")
 REQUIRED_TEACHER_COLUMNS = ("last_name", "first_name")
+# Column sizes of the students table; PostgreSQL rejects longer values.
+MAX_LENGTHS = {"student_id": 64, "last_name": 120, "first_name": 120, "class_name": 40}
+TEACHER_MAX_LENGTHS = {"teacher_id": 64, "last_name": 120, "first_name": 120}
+TEACHER_MAX_LENGTHS |= {"email": 254}
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,8 @@ class RosterRow:
     birth_date: dt.date | None
     sex: str | None
     email: str | None
-    dropped: bool
+    # True when the loader made the id up from the name and birth date.
+    id_derived: bool = False
 
     @property
     def name_key(self) -> str:
@@ -178,19 +184,26 @@ def roster_rows(
 
 def _row(line: int | None, record: dict[str, Any]) -> RosterRow:
     sex = _cell(record.get("sex")).upper()[:1] or None
+    student_id = _cell(record.get("student_id"))
+    derived = not student_id or _cell(record.get("id_source")) == "derived"
     return RosterRow(
         line=line,
-        student_id=_cell(record.get("student_id")),
+        student_id=student_id or _derived_id(record),
         last_name=_cell(record.get("last_name")),
         first_name=_cell(record.get("first_name")),
         class_name=_cell(record.get("class_name")),
         birth_date=_date(record.get("birth_date")),
         sex=sex if sex in ("F", "M") else None,
         email=_cell(record.get("email")) or None,
-        dropped=bool(record.get("dropped"))
-        if pd.notna(record.get("dropped"))
-        else False,
+        id_derived=derived,
     )
+
+
+def _derived_id(record: dict[str, Any]) -> str:
+    """Return a stable id for a row whose export has none, from name and birth date."""
+    key = name_key(_cell(record.get("last_name")), _cell(record.get("first_name")))
+    digest = hashlib.sha1(f"{key}|{_date(record.get('birth_date'))}".encode())
+    return f"nom-{digest.hexdigest()[:16]}"
 
 
 def _problem(row, seen, divisions, created, create_classes):
@@ -209,6 +222,15 @@ def _problem(row, seen, divisions, created, create_classes):
         )
     if not row.class_name:
         return "class_name", "", "classe manquante", "indiquez la classe de l'élève"
+    for column, limit in MAX_LENGTHS.items():
+        value = getattr(row, column)
+        if len(value) > limit:
+            return (
+                column,
+                value,
+                f"texte trop long ({len(value)} caractères, {limit} au plus)",
+                "raccourcissez-le",
+            )
     if row.class_name not in divisions and row.class_name not in created:
         if create_classes:
             created.append(row.class_name)
@@ -221,6 +243,11 @@ def _problem(row, seen, divisions, created, create_classes):
             "ou autorisez la création des classes (--create-classes)",
         )
     return None
+
+
+def _too_long(row: dict[str, Any], limits: dict[str, int]) -> str | None:
+    """Return the first column whose text is longer than its limit, else None."""
+    return next((c for c, n in limits.items() if len(row[c] or "") > n), None)
 
 
 def teacher_rows(
@@ -251,6 +278,10 @@ def teacher_rows(
         if not row["last_name"]:
             bad.report(line, row["teacher_id"], "last_name", "", "nom manquant",
                        "complétez la ligne")  # fmt: skip
+        elif long := _too_long(row, TEACHER_MAX_LENGTHS):
+            bad.report(line, row["teacher_id"], long, row[long],
+                       f"texte trop long ({TEACHER_MAX_LENGTHS[long]} caractères "
+                       "au plus)", "raccourcissez-le")  # fmt: skip
         elif row["teacher_id"] in seen:
             bad.report(line, row["teacher_id"], "teacher_id", row["teacher_id"],
                        "identifiant d'enseignant en double",

@@ -35,7 +35,7 @@ Rankings = dict[tuple[int, int], set[tuple[int, int, int]]]
 
 @dataclass(frozen=True)
 class PreferenceImport:
-    """What :func:`import_preferences` wrote."""
+    """Counts of one preference import: rows read, students listed, students changed."""
 
     rows: int
     students: int
@@ -72,9 +72,9 @@ def import_preferences(
     Raises
     ------
     RosterError
-        On a missing file or column, or a row naming an unknown student, slot,
-        rank or activity, or repeating a rank or an activity; the error names
-        the line.
+        On a missing file or column, or a row that names an unknown student,
+        slot, rank or activity, or that repeats a rank or an activity. The error
+        names the line.
     CampaignError
         When a campaign concerned is closed or published.
     """
@@ -241,7 +241,7 @@ def _rankings(
         slot = checker.number(row, "slot", campaign.block.slot_count)
         rank = checker.number(row, "rank", campaign.max_choices)
         activity = checker.activity(row, campaign, slot)
-        for key, column, what in (
+        for key, column, label in (
             ((student.id, slot, "rank", rank), "rank", "rang"),
             ((student.id, slot, "activity", activity.id), "activity_id", "atelier"),
         ):
@@ -249,7 +249,7 @@ def _rankings(
                 raise checker.fail(
                     row,
                     column,
-                    f"{what} déjà donné par cet élève à l'heure {slot}, "
+                    f"{label} déjà donné par cet élève à l'heure {slot}, "
                     f"ligne {seen[key]}",
                     "un élève classe chaque atelier une fois, à un rang différent",
                 )

@@ -28,7 +28,7 @@ SAMPLE_PERIOD = "P1"
 
 
 def ensure_sample_school(store: Store, folder: Path = SAMPLE_SCHOOL) -> bool:
-    """Load the sample school into a database that holds no student.
+    """Load the sample school into a database that has no student yet.
 
     The set-up, the roster and the period 1 preferences go in one transaction,
     so a failure leaves the database as it was.

@@ -65,7 +65,7 @@ _LABELS = {
 
 @dataclass
 class SetupChanges:
-    """What an import of a set-up added, updated and removed, by entity."""
+    """Counts of the rows a set-up import added, updated and removed, by entity."""
 
     added: Counter[str] = field(default_factory=Counter)
     updated: Counter[str] = field(default_factory=Counter)
@@ -87,16 +87,16 @@ class SetupChanges:
         if not self.changed:
             return "Organisation déjà à jour : rien n'a changé."
         lines = []
-        for verb, counts in (
-            ("ajoutés", self.added),
-            ("mis à jour", self.updated),
-            ("supprimés", self.removed),
+        for heading, counts in (
+            ("Ajouts", self.added),
+            ("Mises à jour", self.updated),
+            ("Suppressions", self.removed),
         ):
             parts = [
                 f"{counts[k]} {label}" for k, label in _LABELS.items() if counts[k]
             ]
             if parts:
-                lines.append(f"{verb.capitalize()} : {', '.join(parts)}.")
+                lines.append(f"{heading} : {', '.join(parts)}.")
         return "\n".join(lines)
 
 
@@ -255,39 +255,45 @@ def _apply_activities(
     changes: SetupChanges,
     actor: str,
 ) -> None:
-    existing = {a.code: a for a in session.scalars(
-        select(Activity).where(Activity.campaign_id == campaign.id))}  # fmt: skip
+    statement = select(Activity).where(Activity.campaign_id == campaign.id)
+    existing = {a.code: a for a in session.scalars(statement)}
     wanted = {a.activity_id: _activity_values(a, teachers) for a in activities}
     new = [code for code in wanted if code not in existing]
-    changed = [
-        code
-        for code in wanted
-        if code in existing and _differs(existing[code], wanted[code])
-    ]
+    changed = [c for c in wanted if c in existing and _differs(existing[c], wanted[c])]
     gone = [code for code in existing if code not in wanted]
     if not (new or changed or gone):
         return
+
     label = campaign_label(campaign)
     if campaign.status != CampaignStatus.DRAFT:
         _reject_open_campaign(campaign, label, new + changed + gone)
     for code in gone:
-        _remove_activity(session, existing[code], label)
+        _check_unused(session, existing[code], label, "n'est plus dans le fichier")
+        session.delete(existing[code])
     for code in changed:
+        if _slots(existing[code]) != _slots(wanted[code]):
+            _check_unused(session, existing[code], label, "change d'heure")
         _assign(existing[code], wanted[code])
     for code in new:
         session.add(Activity(campaign_id=campaign.id, code=code, **wanted[code]))
     session.flush()
-    is_new = not existing
+
     changes.added["activities"] += len(new)
     changes.updated["activities"] += len(changed)
     changes.removed["activities"] += len(gone)
     audit.record(
         session,
         actor=actor,
-        action="campaign_created" if is_new else "activities_updated",
+        action="activities_updated" if existing else "campaign_created",
         campaign_id=campaign.id,
         after={"added": new, "updated": changed, "removed": gone},
     )
+
+
+def _slots(activity: Activity | dict[str, Any]) -> tuple[int, int]:
+    if isinstance(activity, dict):
+        return activity["first_slot"], activity["slot_span"]
+    return activity.first_slot, activity.slot_span
 
 
 def _activity_values(activity: ActivitySetup, teachers: dict[str, int]) -> dict:
@@ -327,7 +333,8 @@ def _reject_open_campaign(campaign: Campaign, label: str, codes: list[str]) -> N
     )
 
 
-def _remove_activity(session: Session, activity: Activity, label: str) -> None:
+def _check_unused(session: Session, activity: Activity, label: str, why: str) -> None:
+    """Raise unless no preference or enrolment names the activity."""
     uses = 0
     for entity in (Preference, Enrolment):
         uses += session.scalar(
@@ -337,8 +344,7 @@ def _remove_activity(session: Session, activity: Activity, label: str) -> None:
         )
     if uses:
         raise CampaignError(
-            f"L'atelier {activity.code} ({label}) n'est plus dans le fichier mais "
-            f"{uses} vœux ou inscriptions d'élèves le citent ; gardez-le dans le "
-            "fichier, ou supprimez d'abord ces vœux et inscriptions"
+            f"L'atelier {activity.code} ({label}) {why} mais {uses} vœux ou "
+            "inscriptions d'élèves le citent ; gardez-le tel quel dans le fichier, "
+            "ou supprimez d'abord ces vœux et inscriptions"
         )
-    session.delete(activity)

@@ -3,8 +3,8 @@
 A set-up has four tables: blocks, teachers, periods and activities. In a folder
 they are ``blocks.csv``, ``teachers.csv``, ``periods.csv`` and one
 ``activities_<period>.csv`` per period. In a workbook (``.xlsx`` or ``.ods``) they
-are the sheets ``Barrettes``, ``Enseignants``, ``Périodes`` and ``Ateliers``, the
-last one with a ``période`` column; the English names are accepted too.
+are the sheets ``Barrettes``, ``Enseignants``, ``Périodes`` and ``Ateliers``, and
+the last one has a ``période`` column. The English names are accepted too.
 
 Headers may be written in English (``class_name``) or in French (``classe``).
 Each cell comes back as written: a stripped string, or the number or date a

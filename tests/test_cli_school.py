@@ -56,7 +56,7 @@ def test_import_school_text(capsys, database):
     assert code == 0
     assert out.splitlines() == [
         "Organisation 2025-2026 lue dans school.",
-        "Ajoutés : 3 barrettes, 12 classes, 27 enseignants, 5 périodes, "
+        "Ajouts : 3 barrettes, 12 classes, 27 enseignants, 5 périodes, "
         "3 campagnes, 50 ateliers.",
     ]
 

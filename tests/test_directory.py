@@ -334,3 +334,28 @@ def test_import_teachers_bad_row_writes_nothing(store):
     with pytest.raises(RosterError, match=expected):
         import_teachers(store, pd.DataFrame(rows), actor="test")
     assert row_counts(store) == before
+
+
+def test_list_without_ids_keeps_stored_ids(school, tmp_path):
+    import_roster(school, load_rows(tmp_path, SMALL), actor="test", today=TODAY)
+    path = tmp_path / "liste_2de1.csv"
+    rows = [r.split(";", 1)[1] for r in SMALL if ";2de1;" in r]
+    header = HEADER.split(";", 1)[1]
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    changes = import_roster(school, roster.load(path), actor="test", full=False)
+    assert len(changes.unchanged) == 30
+    assert changes.added.empty
+    assert changes.left.empty
+    assert student(school, "STU101").last_name == "ALEXIS"
+
+
+def test_row_dropped_by_loader_not_marked_left(school, tmp_path):
+    import_roster(school, load_rows(tmp_path, SMALL), actor="test", today=TODAY)
+    unreadable = replace(SMALL, "STU083", "birth_date", "31/02/2010")
+    path = tmp_path / "b.csv"
+    path.write_text("\n".join([HEADER, *unreadable]) + "\n", encoding="utf-8")
+    students = roster.load(path, on_bad_rows="skip")
+    assert len(students.dropped) == 1
+    changes = import_roster(school, students, actor="test")
+    assert changes.left.empty
+    assert student(school, "STU083").left_on is None

@@ -436,3 +436,32 @@ def test_import_moves_class_to_other_block(store, tmp_path):
     with store.read() as session:
         division = session.scalar(select(Division).where(Division.name == "2de5"))
         assert division.block.name == "A"
+
+
+def test_import_moving_ranked_activity_rejected(store, tmp_path):
+    import_school(store, load_school(SCHOOL), actor="test")
+    with store.write() as session:
+        activity = session.scalar(select(Activity).where(Activity.code == "P1-A02"))
+        division = session.scalar(select(Division).where(Division.name == "2de1"))
+        student = Student(source_id="S1", last_name="A", first_name="B",
+                          name_key="a b", division_id=division.id)  # fmt: skip
+        session.add(student)
+        session.flush()
+        session.add(Preference(campaign_id=activity.campaign_id, student_id=student.id,
+                               slot=1, rank=1, activity_id=activity.id))  # fmt: skip
+    before = row_counts(store)
+    folder = setup_folder(tmp_path)
+
+    def edit(frame):
+        frame.loc[frame.activity_id == "P1-A02", "slot"] = "2"
+        return frame
+
+    _edit_activities(folder, edit)
+    expected = (
+        "L'atelier P1-A02 (P1, barrette A) change d'heure mais 1 vœux ou inscriptions "
+        "d'élèves le citent ; gardez-le tel quel dans le fichier, ou supprimez "
+        "d'abord ces vœux et inscriptions"
+    )
+    with pytest.raises(CampaignError, match=f"^{re.escape(expected)}$"):
+        import_school(store, load_school(folder), actor="test")
+    assert row_counts(store) == before
