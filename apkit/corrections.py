@@ -242,17 +242,17 @@ def place_unplaced(
     with store.write() as session:
         campaign = get_campaign(session, campaign_id)
         check_correctable(campaign)
-        wanted = {s.id for s in block_students(session, campaign.block_id)}
+        in_scope = {s.id for s in block_students(session, campaign.block_id)}
         if student_ids is not None:
-            wanted &= set(student_ids)
-        lock(session, Student, sorted(wanted))
+            in_scope &= set(student_ids)
+        lock(session, Student, sorted(in_scope))
         activities = [a for a in campaign.activities if not a.cancelled]
         lock(session, Activity, [a.id for a in activities])
 
         todo = [
             row
             for row in unplaced_in_session(session, campaign, slot=slot)
-            if row.student_id in wanted
+            if row.student_id in in_scope
         ]
         placer = _Placer(session, campaign, activities, slot)
         report = PlacementReport()
