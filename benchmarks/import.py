@@ -4,7 +4,7 @@ Generates, with a fixed seed, a SIECLE ``ElevesSansAdresses.xml`` of 2,000
 students and a 30,000-row spreadsheet saved as XLSX and as CSV, then loads
 each file several times. The table gives the median wall and CPU time (CPU
 time moves less when other processes share the cores) and the peak Python
-memory that tracemalloc sees during one extra load (tracemalloc slows the
+memory that tracemalloc records during one extra load (tracemalloc slows the
 code, so that run is not timed).
 
 Run: ``.venv/bin/python benchmarks/import.py [--runs 5] [--keep DIR]``

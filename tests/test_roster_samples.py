@@ -1,4 +1,4 @@
-"""Every sample in tests/data/formats loads exactly as expected.json says.
+"""Every sample in tests/data/formats loads exactly as expected.json describes.
 
 Each entry's rows are compared one by one, in file order. A row's
 ``nom``/``prenom``/``naissance``/``classe``/``sexe`` are compared only when the

@@ -88,7 +88,7 @@ def load(
     ------
     RosterError
         When the file is missing, too large, of no known format, lacks a
-        needed column, holds an unknown class or duplicate ids, or has a bad
+        needed column, contains an unknown class or duplicate ids, or has a bad
         row under ``on_bad_rows="error"``.
     """
     path = Path(path)

@@ -33,11 +33,7 @@ class AafReader:
         root = parse_xml(data, self.path)
         fields = FieldReader(collector, matcher)
         requests = [child for child in root if child.tag in _REQUESTS]
-        lines: list[int | None] = sorted(
-            line for tag in _REQUESTS for line in record_lines(data, tag)
-        )
-        if len(lines) != len(requests):
-            lines = [None] * len(requests)
+        lines = record_lines(data, _REQUESTS, len(requests))
         for request, line in zip(requests, lines, strict=True):
             try:
                 self._read_request(request, line, fields)

@@ -3,7 +3,7 @@
 The bytes decide, because teachers rename files: a zip holding
 ``xl/workbook.xml`` is XLSX, one with an OpenDocument ``mimetype`` is ODS, any
 other zip is an archive whose XML member is read (SIECLE delivers
-``ElevesSansAdresses.zip``). XML is told apart by its root element; anything
+``ElevesSansAdresses.zip``). XML is recognised by its root element, and anything
 else is read as CSV text.
 """
 
@@ -47,7 +47,7 @@ def detect_format(
     Raises
     ------
     RosterError
-        When the bytes match no format apkit reads, or the format holds the
+        When the bytes match no format apkit reads, or the format lists the
         other kind of person (a teacher file given to ``load``...).
     """
     if not data.strip():

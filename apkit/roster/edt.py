@@ -41,11 +41,7 @@ class EdtReader:
                 hint="dans EDT, exportez le type de données « Élèves » en XML",
             )
         fields = FieldReader(collector, matcher)
-        lines: list[int | None] = sorted(
-            line for tag in PUPIL_TAGS for line in record_lines(data, tag)
-        )
-        if len(lines) != len(pupils):
-            lines = [None] * len(pupils)
+        lines = record_lines(data, PUPIL_TAGS, len(pupils))
         for pupil, line in zip(pupils, lines, strict=True):
             try:
                 self._read_pupil(pupil, line, fields)
@@ -68,15 +64,17 @@ class EdtReader:
         last = clean_name(text(pupil, "NOM"))
         first = clean_name(text(pupil, "PRENOM"))
         name = f"{last} {first}".strip()
+        ine = text(pupil, "N_NATIONAL") or None
         if not name:
             collector.bad_value(
                 "élève sans nom",
                 line=line,
                 column="NOM",
-                value="",
+                value=ine or "",
                 hint="complétez la fiche dans EDT puis exportez de nouveau",
-                text="",
+                text=ine or "",
             )
+
         items = [item.strip() for item in text(pupil, "CLASSE").split(",")]
         divisions = [item for item in items if item and not _is_group(item)]
         if not divisions:
@@ -84,10 +82,10 @@ class EdtReader:
                 line, name, "aucune classe dans CLASSE, seulement des groupes"
             )
             return
+
         birth = fields.date(
             text(pupil, "DATE_NAISS"), line=line, column="DATE_NAISS", name=name
         )
-        ine = text(pupil, "N_NATIONAL") or None
         groups = [item.strip() for item in text(pupil, "GROUPES").split(",")]
         collector.keep(
             {

@@ -73,7 +73,7 @@ def open_zip_member(
     Raises
     ------
     RosterError
-        When the archive is damaged or holds no such member.
+        When the archive is damaged or has no such member.
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))

@@ -18,7 +18,7 @@ ID_FIELDS = ("student_id", "ine", "login")
 
 @dataclass
 class Layout:
-    """Where the header is in a grid and which columns hold which field."""
+    """The header row of a grid and the columns of each known field."""
 
     header_index: int
     headers: list[str]

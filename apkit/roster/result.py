@@ -1,4 +1,8 @@
-"""What a loader returns, and the collector that applies the bad-row policy."""
+"""Loader results (:class:`Roster`, :class:`TeacherRoster`) and the row collector.
+
+The collector gathers the rows kept and dropped while one file is read and
+applies the bad-row policy.
+"""
 
 from __future__ import annotations
 
@@ -59,7 +63,7 @@ class Roster:
     ----------
     students
         One row per pupil kept, with at least the columns of
-        :data:`STUDENT_COLUMNS`; ``birth_date`` holds ``datetime.date`` or None,
+        :data:`STUDENT_COLUMNS`; ``birth_date`` contains ``datetime.date`` or None,
         ``sex`` ``"F"``, ``"M"`` or None, ``groups`` a list of group codes.
     dropped
         Rows left out, with ``line``, ``sheet``, ``text`` (the row or the

@@ -5,13 +5,14 @@ order: ``ELEVES`` (identity), ``OPTIONS`` (subjects chosen) and ``STRUCTURES``
 (the division, type ``D``, and groups, type ``G``). Files before summer 2016
 write one ``NOM`` (the usage name) instead of ``NOM_DE_FAMILLE`` and
 ``NOM_USAGE``. A pupil is kept when he has exactly one division other than
-``Inactifs`` and no leaving date today or earlier; the others go to
+``Inactifs`` and no leaving date today or earlier. The others go to
 ``dropped`` with the reason.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from xml.etree.ElementTree import Element
 
 from apkit.errors import RosterError
@@ -43,9 +44,7 @@ class SiecleReader:
         structures = _structures(root)
         options = _options(root)
         pupils = root.findall("DONNEES/ELEVES/ELEVE")
-        lines: list[int | None] = list(record_lines(data, "ELEVE"))
-        if len(lines) != len(pupils):
-            lines = [None] * len(pupils)
+        lines = record_lines(data, ("ELEVE",), len(pupils))
         for pupil, line in zip(pupils, lines, strict=True):
             eleve_id = pupil.get("ELEVE_ID", "").strip()
             try:
@@ -70,13 +69,45 @@ class SiecleReader:
         self, pupil, line, fields: FieldReader, structures, options
     ) -> None:
         collector = fields.collector
+        identity = self._identity(pupil, line, collector)
+        name = identity["raw_name"]
+
+        no_sex = "" if text(pupil, "CODE_SEXE") else " ; pas de CODE_SEXE non plus"
+        division = self._division(structures, line, name, collector, no_sex)
+        if division is None:
+            return
+        left = self._leaving_date(pupil, line, name, fields)
+        if fields.has_left(left):
+            reason = (
+                f"a quitté l'établissement le {left:%d/%m/%Y} "
+                f"(encore rattaché à {division})"
+            )
+            collector.drop(line, name, reason)
+            return
+
+        record = {**identity, **self._facts(pupil, line, name, fields)}
+        record["class_name"] = fields.class_name(
+            division, line=line, column="CODE_STRUCTURE"
+        )
+        record["raw_class"] = division
+        record["groups"] = [code for code, kind in structures if kind == "G"]
+        record["options"] = options.get(identity["student_id"], [])
+        record["line"] = line
+        if self.nomenclature is not None:
+            record["mef_label"] = self.nomenclature.mef(record["mef"])
+            record["option_labels"] = [
+                self.nomenclature.subject(code) for code in record["options"]
+            ]
+        collector.keep(record)
+
+    def _identity(self, pupil, line, collector: RowCollector) -> dict[str, Any]:
+        """Return the pupil's id and names, raising or applying the policy if absent."""
         eleve_id = pupil.get("ELEVE_ID", "").strip()
         family = clean_name(text(pupil, "NOM_DE_FAMILLE") or text(pupil, "NOM"))
-        usage = clean_name(text(pupil, "NOM_USAGE")) or None
         first_names = [
             clean_name(text(pupil, tag)) for tag in ("PRENOM", "PRENOM2", "PRENOM3")
         ]
-        first_names = [name for name in first_names if name]
+        first_names = [first for first in first_names if first]
         first = first_names[0] if first_names else ""
         name = f"{family} {first}".strip()
         if not eleve_id:
@@ -97,56 +128,32 @@ class SiecleReader:
                 hint="corrigez la fiche dans SIECLE puis exportez de nouveau",
                 text=eleve_id,
             )
-        no_sex = "" if text(pupil, "CODE_SEXE") else " ; pas de CODE_SEXE non plus"
-        division = self._division(structures, line, name, collector, no_sex)
-        if division is None:
-            return
-        left = self._leaving_date(pupil, line, name, fields)
-        if fields.has_left(left):
-            reason = (
-                f"a quitté l'établissement le {left:%d/%m/%Y} "
-                f"(encore rattaché à {division})"
-            )
-            collector.drop(line, name, reason)
-            return
-        groups = [code for code, kind in structures if kind == "G"]
-        sex = fields.sex(
-            text(pupil, "CODE_SEXE"), line=line, column="CODE_SEXE", name=name
-        )
-        if sex is None and not text(pupil, "CODE_SEXE"):
-            collector.warn(f"ligne {line} : {name} n'a pas de CODE_SEXE")
-        record = {
+        return {
             "student_id": eleve_id,
             "id_source": "ELEVE_ID",
             "last_name": family,
             "first_name": first,
-            "class_name": fields.class_name(
-                division, line=line, column="CODE_STRUCTURE"
-            ),
+            "usage_name": clean_name(text(pupil, "NOM_USAGE")) or None,
+            "raw_name": name,
+            "first_names": first_names,
+        }
+
+    def _facts(self, pupil, line, name: str, fields: FieldReader) -> dict[str, Any]:
+        """Return the birth date, sex, INE and school facts of a pupil kept."""
+        sex_code = text(pupil, "CODE_SEXE")
+        if not sex_code:
+            fields.collector.warn(f"ligne {line} : {name} n'a pas de CODE_SEXE")
+        ine = next((text(pupil, tag) for tag in _INE_TAGS if text(pupil, tag)), None)
+        return {
             "birth_date": fields.date(
                 text(pupil, "DATE_NAISS"), line=line, column="DATE_NAISS", name=name
             ),
-            "sex": sex,
-            "ine": next(
-                (text(pupil, tag) for tag in _INE_TAGS if text(pupil, tag)), None
-            ),
-            "usage_name": usage,
-            "groups": groups,
-            "raw_name": name,
-            "raw_class": division,
-            "line": line,
-            "first_names": first_names,
+            "sex": fields.sex(sex_code, line=line, column="CODE_SEXE", name=name),
+            "ine": ine,
             "elenoet": pupil.get("ELENOET") or text(pupil, "ELENOET") or None,
             "mef": text(pupil, "CODE_MEF") or None,
-            "options": options.get(eleve_id, []),
             "repeating": text(pupil, "DOUBLEMENT") == "1",
         }
-        if self.nomenclature is not None:
-            record["mef_label"] = self.nomenclature.mef(record["mef"])
-            record["option_labels"] = [
-                self.nomenclature.subject(code) for code in record["options"]
-            ]
-        collector.keep(record)
 
     def _division(self, structures, line, name, collector, note) -> str | None:
         if not structures:

@@ -54,7 +54,7 @@ class TabularReader:
         Raises
         ------
         RosterError
-            When the file is unreadable or holds no cell at all.
+            When the file is unreadable or has no filled cell.
         """
         if self.kind == "csv":
             text, self.encoding = decode_text(data)
@@ -118,29 +118,15 @@ class TabularReader:
         *,
         mapping: Mapping[str, str] | None,
     ) -> TeacherRoster:
-        grids = self.grids(data)
-        grid = grids[0]
-        layout = find_layout(grid, mapping, TEACHER_FIELDS)
-        layout = require_name_columns(grid, layout, self.path)
-        student_headers = [
-            header
-            for header in layout.headers
-            if normalize_header(header) in _STUDENT_ONLY_HEADERS
-        ]
-        if student_headers:
-            raise RosterError(
-                "ce fichier semble lister des élèves (colonne "
-                f"« {student_headers[0]} »), pas des enseignants",
-                path=self.path,
-                line=grid.lines[layout.header_index],
-                column=student_headers[0],
-                hint="chargez-le avec apkit.roster.load",
-            )
+        grid = self.grids(data)[0]
+        found = find_layout(grid, mapping, TEACHER_FIELDS)
+        layout = require_name_columns(grid, found, self.path)
+        self._check_not_students(grid, layout)
         TeacherRows(grid, layout, FieldReader(collector, None)).read()
-        header = (
-            layout.header_of("teacher_id") if "teacher_id" in layout.columns else None
-        )
 
+        header = None
+        if "teacher_id" in layout.columns:
+            header = layout.header_of("teacher_id")
         format_name = self.kind
         if self.kind == "csv" and any(h.endswith("*") for h in layout.headers):
             format_name = "ent-csv"
@@ -155,6 +141,22 @@ class TabularReader:
             encoding=self.encoding,
         )
 
+    def _check_not_students(self, grid: Grid, layout: Layout) -> None:
+        student_headers = [
+            header
+            for header in layout.headers
+            if normalize_header(header) in _STUDENT_ONLY_HEADERS
+        ]
+        if student_headers:
+            raise RosterError(
+                "ce fichier semble lister des élèves (colonne "
+                f"« {student_headers[0]} »), pas des enseignants",
+                path=self.path,
+                line=grid.lines[layout.header_index],
+                column=student_headers[0],
+                hint="chargez-le avec apkit.roster.load",
+            )
+
     def _student_layouts(self, grids, mapping, collector) -> list[tuple[Grid, Layout]]:
         if len(grids) == 1:
             grid = grids[0]
@@ -162,14 +164,15 @@ class TabularReader:
             return [(grid, layout)]
         found = []
         for grid in grids:
-            layout = find_layout(grid, mapping)
-            if layout is not None and layout.has_names():
-                found.append((grid, layout))
+            candidate = find_layout(grid, mapping)
+            if candidate is not None and candidate.has_names():
+                found.append((grid, candidate))
             else:
                 collector.warn(
                     f"feuille « {grid.sheet} » ignorée : pas une liste d'élèves"
                 )
         if not found:
+            # Raises, listing the first sheet's columns.
             require_name_columns(grids[0], find_layout(grids[0], mapping), self.path)
         return found
 

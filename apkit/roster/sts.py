@@ -40,9 +40,7 @@ class StsReader:
         }
         services = _services(root, subjects)
         people = root.findall("DONNEES/INDIVIDUS/INDIVIDU")
-        lines: list[int | None] = list(record_lines(data, "INDIVIDU"))
-        if len(lines) != len(people):
-            lines = [None] * len(people)
+        lines = record_lines(data, ("INDIVIDU",), len(people))
         for person, line in zip(people, lines, strict=True):
             try:
                 self._read_person(person, line, fields, services)
@@ -56,14 +54,7 @@ class StsReader:
             warnings=collector.warnings,
             format=self.format,
             path=self.path,
-            school={
-                "uai": root.find("PARAMETRES/UAJ").get("CODE")
-                if root.find("PARAMETRES/UAJ") is not None
-                else None,
-                "school_year": root.find("PARAMETRES/ANNEE_SCOLAIRE").get("ANNEE")
-                if root.find("PARAMETRES/ANNEE_SCOLAIRE") is not None
-                else None,
-            },
+            school=_school(root),
         )
 
     def _read_person(
@@ -148,6 +139,15 @@ def check_root(tag: str | None, path: Path) -> None:
         value=tag,
         hint="téléchargez sts_emp_<UAI>_<année>.xml depuis STS-Web",
     )
+
+
+def _school(root: Element) -> dict[str, str | None]:
+    uaj = root.find("PARAMETRES/UAJ")
+    year = root.find("PARAMETRES/ANNEE_SCOLAIRE")
+    return {
+        "uai": uaj.get("CODE") if uaj is not None else None,
+        "school_year": year.get("ANNEE") if year is not None else None,
+    }
 
 
 def _services(

@@ -20,8 +20,8 @@ SEPARATORS = (";", ",", "\t")
 class Grid:
     """The cells of one CSV file or one sheet.
 
-    ``cells`` has one object column per column of the file, ``None`` where a
-    cell is empty or missing; ``lines[i]`` is the source line of row ``i``.
+    ``cells`` has one object column per column of the file, with ``None`` for
+    an empty or missing cell. ``lines[i]`` is the source line of row ``i``.
     """
 
     cells: pd.DataFrame
@@ -38,7 +38,7 @@ class Grid:
         return self.cells.to_numpy(dtype=object).tolist()
 
     def is_blank(self) -> bool:
-        """Return whether no cell holds anything but white space."""
+        """Return whether every cell is empty or white space."""
         cells = self.cells.to_numpy(dtype=object).ravel()
         return all(
             cell is None or (isinstance(cell, str) and not cell.strip())

@@ -43,10 +43,8 @@ class TeacherRows:
         record = self._identity(texts, line)
         name = str(record["raw_name"])
         record["email"] = self._text(texts, "email") or None
-        record["sex"] = self._optional(
-            self.fields.sex, cells, "sex", line, name, texts=texts
-        )
-        record["birth_date"] = self._optional(
+        record["sex"] = self._parse(self.fields.sex, texts, "sex", line, name)
+        record["birth_date"] = self._parse(
             self.fields.date, cells, "birth_date", line, name
         )
         record["subjects"] = self._all(texts, "subjects")
@@ -72,13 +70,13 @@ class TeacherRows:
         indexes = self.layout.columns.get(field, [])
         return [texts[i] for i in indexes if i < len(texts) and texts[i]]
 
-    def _optional(self, parse, cells, field, line, name, texts=None):
+    def _parse(self, parse, values: list, field: str, line: int, name: str):
+        """Parse ``field``'s value under the policy; None when there is no column."""
         indexes = self.layout.columns.get(field)
-        if not indexes or indexes[0] >= len(cells):
+        if not indexes or indexes[0] >= len(values):
             return None
-        value = texts[indexes[0]] if texts is not None else cells[indexes[0]]
         return parse(
-            value,
+            values[indexes[0]],
             line=line,
             column=self.layout.header_of(field),
             name=name,

@@ -61,16 +61,22 @@ def parse_xml(data: bytes, path: Path) -> Element:
         ) from exc
 
 
-def record_lines(data: bytes, tag: str) -> list[int]:
-    """Return the line of each ``<tag`` start in the bytes, in document order."""
-    pattern = re.compile(rb"<" + re.escape(tag.encode()) + rb"[\s/>]")
-    lines = []
+def record_lines(data: bytes, tags: tuple[str, ...], count: int) -> list[int | None]:
+    """Return the source line of each of ``count`` records, in document order.
+
+    A record starts with one of ``tags``. ElementTree keeps no line numbers, so
+    the starts are found in the bytes; when their number is not ``count`` (a
+    tag inside a comment or a CDATA section), every line is ``None``.
+    """
+    names = b"|".join(re.escape(tag.encode()) for tag in tags)
+    pattern = re.compile(rb"<(?:" + names + rb")[\s/>]")
+    lines: list[int | None] = []
     line, position = 1, 0
     for match in pattern.finditer(data):
         line += data.count(b"\n", position, match.start())
         position = match.start()
         lines.append(line)
-    return lines
+    return lines if len(lines) == count else [None] * count
 
 
 def text(element: Element | None, tag: str) -> str:
