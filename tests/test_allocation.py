@@ -106,7 +106,8 @@ def check_invariants(problem: Problem, allocation) -> None:
             elif fixed_fill[(offer.key, slot)] == 0 and enrolled > 0:
                 assert enrolled >= offer.min_size
     for (student, slot), placement in placements.items():
-        assert placement.student == student and placement.slot == slot
+        assert placement.student == student
+        assert placement.slot == slot
         if placement.offer is None:
             assert placement.reason in (Reason.NO_PLACE, Reason.NO_PREFERENCE)
             continue
@@ -265,7 +266,7 @@ def test_flow_matches_milp_on_plain_problems(seed):
     assert score(flow) == score(milp)
 
 
-def test_solve_same_seed_same_result_other_seed_may_differ():
+def test_solve_seed_reproducible():
     offers = (Offer("A", (1,), 1), Offer("B", (1,), 5))
     preferences = {(s, 1): ("A", "B") for s in range(4)}
     winners = set()

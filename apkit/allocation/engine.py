@@ -9,8 +9,8 @@ import numpy as np
 
 from apkit.allocation.explain import explain
 from apkit.allocation.flow import solve_plain
-from apkit.allocation.milp import PartSolution, solve_part
-from apkit.allocation.parts import Part, split_group, split_parts
+from apkit.allocation.milp import solve_part
+from apkit.allocation.parts import Part, PartSolution, split_group, split_parts
 from apkit.allocation.problem import (
     Allocation,
     Offer,
@@ -29,10 +29,10 @@ LEFTOVER_STREAM = 2**31
 def solve(problem: Problem) -> Allocation:
     """Place every student of the problem, optimally for the documented objective.
 
-    The goals, in order: place as many (student, slot) pairs as possible; keep
-    every fixed placement; place as many as possible within their own choices;
-    give the lowest worst rank, then the lowest sum of ranks (within each
-    independent part); spread students evenly over the groups; break exact ties by
+    The goals come in this order. Place as many (student, slot) pairs as possible
+    and keep every fixed placement. Place as many as possible within their own
+    choices. Give the lowest worst rank, then the lowest sum of ranks, within each
+    independent part. Spread students evenly over the groups. Break exact ties by
     a lottery seeded with ``problem.seed``. ``docs/allocation.md`` explains why.
 
     Raises

@@ -9,10 +9,11 @@ the lowest sum of ranks.
 The first three are maximum flows, computed with SciPy's ``maximum_flow``
 (Dinic): the counts with every arc, then, for each candidate worst rank, with
 the arcs up to that rank. The last is a min-cost maximum flow on the arcs left,
-by the primal-dual method: Dijkstra on reduced costs (SciPy's ``dijkstra``) sets
-the node potentials, then a maximum flow on the arcs of zero reduced cost
-augments along every shortest path at once. Costs are small integers (ranks), so
-there are few phases: one per distinct length of shortest augmenting path.
+by the primal-dual method. In each phase, Dijkstra on reduced costs (SciPy's
+``dijkstra``) sets the node potentials. Then a maximum flow on the arcs of zero
+reduced cost augments along every shortest path at once. Costs are small
+integers (ranks), so there are few phases: one per distinct length of shortest
+augmenting path.
 
 Exact ties fall according to the node numbering, which is shuffled by the seed.
 """
@@ -26,8 +27,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra, maximum_flow
 
-from apkit.allocation.milp import PartSolution, empty_solution
-from apkit.allocation.parts import Part
+from apkit.allocation.parts import Part, PartSolution, empty_solution
 
 # Largest (students with no choice) x (free places) matrix balanced exactly.
 BALANCE_LIMIT = 4_000_000
@@ -88,8 +88,8 @@ def _balance_unranked(part: Part, arcs, flows, ranked_units) -> np.ndarray:
     """Spread the students with no choice over the places left, least-filled first.
 
     Their arcs all cost the same, so moving them between offers keeps the flow
-    optimal; an assignment of them to the free places, where each further place
-    of an offer costs more (its fill ratio), fills the emptiest groups first.
+    optimal. They are assigned to the free places, where each further place of an
+    offer costs its fill ratio, so the emptiest groups fill first.
     """
     unranked_arcs = np.flatnonzero(~ranked_units[arcs["unit"]] & (flows > 0))
     if len(unranked_arcs) == 0:

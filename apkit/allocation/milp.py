@@ -18,25 +18,19 @@ worst rank was measured 5 to 10 times slower on the sample school.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
-from apkit.allocation.parts import Part
+from apkit.allocation.flow import Network
+from apkit.allocation.parts import Part, PartSolution, empty_solution
 from apkit.allocation.problem import AllocationError
 
 log = logging.getLogger(__name__)
 
 MILP_OPTIONS = {"mip_rel_gap": 0.0, "presolve": True}
 INFEASIBLE = 2  # scipy.optimize.milp's status code
-
-
-@dataclass
-class PartSolution:
-    flows: np.ndarray  # units sent along each arc
-    runs: np.ndarray  # whether each offer runs
 
 
 class _Rows:
@@ -70,8 +64,8 @@ def solve_part(part: Part, rng: np.random.Generator) -> PartSolution:
     Raises
     ------
     AllocationError
-        If HiGHS reports no optimal solution (it always has one: placing nobody
-        is feasible unless fixed placements break a rule).
+        If HiGHS returns no optimal solution. Placing no one is always feasible,
+        so this means the solver failed.
     """
     arcs = part.arc_arrays()
     n_arcs = len(arcs["unit"])
@@ -79,7 +73,8 @@ def solve_part(part: Part, rng: np.random.Generator) -> PartSolution:
     if n_arcs == 0:
         return empty_solution(part, runs_index)
     totals = _totals(arcs, _stage1(part, arcs, runs_index)[:n_arcs])
-    for worst in sorted({int(w) for w in arcs["worst"]} | {1}):
+    candidates = sorted({int(w) for w in arcs["worst"]} | {1})
+    for worst in candidates[_first_possible(part, arcs, candidates, totals[1]) :]:
         solution = _stage2(part, arcs, runs_index, totals, worst, rng)
         if solution is not None:
             log.debug("part %s: totals %s, worst rank %s", part.slots, totals, worst)
@@ -90,10 +85,48 @@ def solve_part(part: Part, rng: np.random.Generator) -> PartSolution:
     )
 
 
-def empty_solution(part: Part, runs_index: dict[int, int]) -> PartSolution:
-    """Return the solution of a part where nobody can be placed."""
-    runs = np.array([i not in runs_index for i in range(len(part.offers))], dtype=bool)
-    return PartSolution(flows=np.zeros(0, dtype=int), runs=runs)
+def _first_possible(part: Part, arcs, candidates: list[int], ranked: int) -> int:
+    """Index of the first worst rank that a relaxation does not rule out.
+
+    Each slot alone, without minimum sizes, is a maximum flow of the students
+    with choices over the arcs up to that rank. If the flows of all slots
+    together place fewer (student, slot) pairs within their choices than stage
+    1 did, no solution of the full model can, so stage 2 need not be tried.
+    """
+    for index, worst in enumerate(candidates):
+        reachable = sum(_ranked_flow(part, arcs, slot, worst) for slot in part.slots)
+        if reachable >= ranked:
+            return index
+    return len(candidates) - 1
+
+
+def _ranked_flow(part: Part, arcs, slot: int, worst: int) -> int:
+    units = [
+        i for i, unit in enumerate(part.units) if unit.ranked and slot in unit.slots
+    ]
+    keep = [
+        arc
+        for arc in range(len(part.arc_unit))
+        if arcs["worst"][arc] <= worst
+        and slot in part.offers[part.arc_offer[arc]].slots
+        and part.arc_ranks[arc][part.offers[part.arc_offer[arc]].slots.index(slot)] > 0
+    ]
+    node = {unit: 2 + k for k, unit in enumerate(units)}
+    base = 2 + len(units)
+    tails = [0] * len(units) + [node[part.arc_unit[a]] for a in keep]
+    heads = list(node.values()) + [base + part.arc_offer[a] for a in keep]
+    capacities = [1] * (len(units) + len(keep))
+    tails += [base + o for o in range(len(part.offers))]
+    heads += [1] * len(part.offers)
+    capacities += list(part.seats)
+    network = Network(
+        nodes=base + len(part.offers),
+        tails=np.array(tails, dtype=int),
+        heads=np.array(heads, dtype=int),
+        capacities=np.array(capacities, dtype=np.int64),
+        costs=np.zeros(len(tails), dtype=np.int64),
+    )
+    return network.max_flow(np.ones(len(tails), dtype=bool))
 
 
 def _run_variables(part: Part) -> dict[int, int]:

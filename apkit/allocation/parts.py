@@ -92,6 +92,18 @@ class Part:
         return groups
 
 
+@dataclass
+class PartSolution:
+    flows: np.ndarray  # units sent along each arc
+    runs: np.ndarray  # whether each offer runs
+
+
+def empty_solution(part: Part, runs_index: dict[int, int]) -> PartSolution:
+    """Return the solution of a part where no student can be placed."""
+    runs = np.array([i not in runs_index for i in range(len(part.offers))], dtype=bool)
+    return PartSolution(flows=np.zeros(0, dtype=int), runs=runs)
+
+
 def split_parts(problem: Problem) -> list[Part]:
     """Cut the problem into independent parts, each with its units and arcs."""
     parent = {slot: slot for slot in problem.slots}
@@ -217,9 +229,9 @@ def split_group(
 ) -> dict[StudentKey, list[int]]:
     """Name which students of a group take which offers, given the counts per offer.
 
-    Projects go first, then the offers of the first slot, then those of the
-    second slot are matched so that nobody takes the same activity twice; the
-    repeat-key constraints of the model make that matching always exist.
+    Projects go first, then the offers of the first slot. Those of the second
+    slot are then matched so that no student takes the same activity twice. The
+    repeat-key constraints of the model guarantee that this matching exists.
     """
     students = list(unit.students)
     rng.shuffle(students)

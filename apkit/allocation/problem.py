@@ -30,7 +30,7 @@ class AllocationError(CampaignError):
 
 
 class Reason(enum.StrEnum):
-    """Why a student did not get their first choice in a slot, or was not placed."""
+    """Cause of a placement other than the first choice, or of no placement."""
 
     FIXED = "fixed"
     FIRST_CHOICE_FULL = "first_choice_full"
@@ -71,7 +71,7 @@ REASON_TEXTS = {
 
 @dataclass(frozen=True)
 class Offer:
-    """An activity as the solver sees it.
+    """An activity in the form the solver uses.
 
     ``eligible`` is the set of students allowed in, or ``None`` for everyone.
     Two offers with the same ``title`` and ``teacher`` are the same activity for
@@ -222,7 +222,7 @@ class Allocation:
     """The result of :func:`apkit.allocation.solve`.
 
     ``placements`` has one entry per (student, slot) of the problem. ``cancelled``
-    holds the offers closed because they could not reach their minimum size.
+    contains the offers closed because they could not reach their minimum size.
     ``methods`` names the solver used for each independent part.
     """
 

@@ -49,7 +49,7 @@ class ActivityFill:
 
 @dataclass
 class AllocationReport:
-    """What an allocation gave, per student and slot, per activity, and in counts.
+    """Result of an allocation, per student and slot, per activity, and in counts.
 
     ``rows`` come in French alphabetical order of the students, then by slot.
     """

@@ -1,8 +1,8 @@
 """Run the allocation of a stored campaign and read its result back.
 
 :func:`allocate` reads the campaign, its activities, the students' preferences,
-the enrolments to keep and the history of earlier periods; solves; and, in the
-same write transaction, replaces the campaign's other enrolments with the
+the enrolments to keep and the history of earlier periods, then solves. In the
+same write transaction it replaces the campaign's other enrolments with the
 result, marks the activities closed below their minimum size and writes one
 audit entry. Enrolments are kept as they are when they are locked, or come from
 a teacher (prescribed), a correction or a forced placement, or, in a live
@@ -116,9 +116,8 @@ def allocate(
 def allocation_result(store: Store, campaign_id: int) -> AllocationReport:
     """Read the stored result of a campaign as a report.
 
-    Reasons of the unplaced come from the last allocation's audit entry; a student
-    left unplaced since (a correction removed them) shows "plus de place" only if
-    that entry said so, else "aucune inscription".
+    Reasons of the unplaced come from the last allocation's audit entry. A student
+    unplaced since then (a correction removed them) shows "aucune inscription".
 
     Raises
     ------
