@@ -46,8 +46,7 @@ STUDENT_CASES = [
         "binary_named.csv",
         {},
         r"^binary_named\.csv : ce fichier n'est pas un fichier texte \(octets "
-        r"binaires\) ; "
-        r"exportez la liste en CSV, XLSX ou ODS",
+        r"binaires\) ; exportez la liste en CSV, XLSX ou ODS",
         None,
         None,
         None,
@@ -55,8 +54,8 @@ STUDENT_CASES = [
     (
         "legacy.xls",
         {},
-        r"^legacy\.xls : format Excel 97-2003 \(\.xls\) non pris en charge ; ouvrez-le "
-        r"dans un tableur et enregistrez-le en \.xlsx",
+        r"^legacy\.xls : format Excel 97-2003 \(\.xls\) non pris en charge ; "
+        r"ouvrez-le dans un tableur et enregistrez-le en \.xlsx",
         None,
         None,
         None,
@@ -64,8 +63,8 @@ STUDENT_CASES = [
     (
         "truncated.xlsx",
         {},
-        r"^truncated\.xlsx : classeur illisible ou tronqué ; ouvrez-le "
-        r"dans un tableur et enregistrez-le de nouveau$",
+        r"^truncated\.xlsx : classeur illisible ou tronqué ; ouvrez-le dans un "
+        r"tableur et enregistrez-le de nouveau$",
         None,
         None,
         None,
@@ -83,8 +82,7 @@ STUDENT_CASES = [
         "zip_without_xml.zip",
         {},
         r"^zip_without_xml\.zip : l'archive ne contient aucun fichier \.xml \(contenu "
-        r": "
-        r"LISEZMOI\.txt\) ; indiquez l'archive ElevesSansAdresses\.zip",
+        r": LISEZMOI\.txt\) ; indiquez l'archive ElevesSansAdresses\.zip",
         None,
         None,
         None,
@@ -110,9 +108,8 @@ STUDENT_CASES = [
         {"classes": SCHOOL_CLASSES},
         r"^unknown_class\.csv:3 : colonne « class_name » : classe inconnue de "
         r"l'établissement \(essayé : « 2de13 », « 2de13 » sans casse ni espaces, "
-        r"niveau "
-        r"2, numéro 13 ; classes connues : 2de1, 2de2\) \(valeur : « 2de13 »\) ; "
-        r"corrigez la ligne ou ajoutez la classe",
+        r"niveau 2, numéro 13 ; classes connues : 2de1, 2de2\) \(valeur : « 2de13 »\) "
+        r"; corrigez la ligne ou ajoutez la classe",
         3,
         "class_name",
         "2de13",
@@ -121,8 +118,7 @@ STUDENT_CASES = [
         "ambiguous_class.csv",
         {"classes": ["205", "2de5"]},
         r"^ambiguous_class\.csv:2 : colonne « class_name » : classe ambiguë : elle "
-        r"peut "
-        r"désigner 205, 2de5 \(valeur : « Seconde 5 »\) ; écrivez la classe comme",
+        r"peut désigner 205, 2de5 \(valeur : « Seconde 5 »\) ; écrivez la classe comme",
         2,
         "class_name",
         "Seconde 5",
@@ -140,8 +136,8 @@ STUDENT_CASES = [
         "duplicate_pupil.csv",
         {},
         r"^duplicate_pupil\.csv:4 : même nom, prénom et date de naissance qu'à la "
-        r"ligne 2 "
-        r"\(valeur : « martin-lea-2010-03-12 »\) ; supprimez la ligne en double",
+        r"ligne 2 \(valeur : « martin-lea-2010-03-12 »\) ; supprimez la ligne en "
+        r"double",
         4,
         None,
         "martin-lea-2010-03-12",
@@ -149,9 +145,10 @@ STUDENT_CASES = [
     (
         "missing_column.csv",
         {},
-        r"^missing_column\.csv:1 : colonne « Prénom » : colonne introuvable \(colonnes "
-        r"trouvées : « Nom », « Classe », « Date de naissance », « Sexe »\) ; renommez "
-        r"la colonne ou passez mapping=\{'votre en-tête': 'first_name'\}$",
+        r"^missing_column\.csv:1 : colonne « Prénom » : colonne introuvable "
+        r"\(colonnes trouvées : « Nom », « Classe », « Date de naissance », « Sexe "
+        r"»\) ; renommez la colonne ou passez mapping=\{'votre en-tête': "
+        r"'first_name'\}$",
         1,
         "Prénom",
         None,
@@ -160,8 +157,7 @@ STUDENT_CASES = [
         "no_header.csv",
         {},
         r"^no_header\.csv : colonne « Nom » : colonne introuvable \(colonnes trouvées "
-        r": "
-        r"« MARTIN », « Léa », « 2de1 », « 12/03/2010 »\) ; renommez la colonne",
+        r": « MARTIN », « Léa », « 2de1 », « 12/03/2010 »\) ; renommez la colonne",
         None,
         "Nom",
         None,
@@ -170,8 +166,7 @@ STUDENT_CASES = [
         "no_class.csv",
         {},
         r"^no_class\.csv : aucune colonne de classe, et le nom du fichier n'indique "
-        r"pas "
-        r"la classe ; ajoutez une colonne « Classe ».* ou passez class_name='205'$",
+        r"pas la classe ; ajoutez une colonne « Classe ».* ou passez class_name='205'$",
         None,
         None,
         None,
@@ -179,10 +174,9 @@ STUDENT_CASES = [
     (
         "unreadable_date.csv",
         {},
-        r"^unreadable_date\.csv:3 : colonne « birth_date » : date illisible \(valeur : "
-        r"« 31/02/2010 »\) ; écrivez la date sous la forme jj/mm/aaaa \(ou chargez "
-        r"avec "
-        r"on_bad_rows='warn' ou 'skip'\)$",
+        r"^unreadable_date\.csv:3 : colonne « birth_date » : date illisible \(valeur "
+        r": « 31/02/2010 »\) ; écrivez la date sous la forme jj/mm/aaaa \(ou chargez "
+        r"avec on_bad_rows='warn' ou 'skip'\)$",
         3,
         "birth_date",
         "31/02/2010",
@@ -217,8 +211,8 @@ STUDENT_CASES = [
     (
         "unclosed_quote.csv",
         {},
-        r"^unclosed_quote\.csv:2 : CSV illisible \(unexpected end of data\) ; vérifiez "
-        r"les guillemets de cette ligne$",
+        r"^unclosed_quote\.csv:2 : CSV illisible \(unexpected end of data\) ; "
+        r"vérifiez les guillemets de cette ligne$",
         2,
         None,
         None,
@@ -236,8 +230,7 @@ STUDENT_CASES = [
         "unknown_root.xml",
         {},
         r"^unknown_root\.xml : format XML inconnu \(racine CARNET\) \(valeur : « "
-        r"CARNET »\)"
-        r" ; formats lus : SIECLE ElevesSansAdresses\.xml",
+        r"CARNET »\) ; formats lus : SIECLE ElevesSansAdresses\.xml",
         None,
         None,
         "CARNET",
@@ -253,9 +246,8 @@ STUDENT_CASES = [
     (
         "wrong_root_sts.xml",
         {},
-        r"^wrong_root_sts\.xml : ce fichier liste des enseignants \(racine EDT_STS\), "
-        r"pas "
-        r"des élèves",
+        r"^wrong_root_sts\.xml : c'est l'export EDT vers STS \(racine EDT_STS\), sans "
+        r"liste d'élèves \(valeur : « EDT_STS »\) ; exportez les élèves de SIECLE",
         None,
         None,
         "EDT_STS",
@@ -264,8 +256,7 @@ STUDENT_CASES = [
         "siecle_without_eleve_id.xml",
         {},
         r"^siecle_without_eleve_id\.xml:16 : colonne « ELEVE_ID » : élève sans "
-        r"attribut "
-        r"ELEVE_ID \(valeur : « ROUX Hugo »\) ; utilisez l'export SIECLE",
+        r"attribut ELEVE_ID \(valeur : « ROUX Hugo »\) ; utilisez l'export SIECLE",
         16,
         "ELEVE_ID",
         "ROUX Hugo",
@@ -283,8 +274,7 @@ STUDENT_CASES = [
         "siecle_unknown_sex.xml",
         {},
         r"^siecle_unknown_sex\.xml:10 : colonne « CODE_SEXE » : sexe inconnu \(valeur "
-        r": "
-        r"« 3 »\)",
+        r": « 3 »\)",
         10,
         "CODE_SEXE",
         "3",
@@ -292,9 +282,9 @@ STUDENT_CASES = [
     (
         "siecle_unknown_class.xml",
         {"classes": SCHOOL_CLASSES},
-        r"^siecle_unknown_class\.xml:10 : colonne « CODE_STRUCTURE » : classe inconnue "
-        r"de l'établissement \(essayé : « 2DE 14 », « 2de14 » sans casse ni espaces, "
-        r"niveau 2, numéro 14 ; classes connues : 2de1, 2de2\)",
+        r"^siecle_unknown_class\.xml:10 : colonne « CODE_STRUCTURE » : classe "
+        r"inconnue de l'établissement \(essayé : « 2DE 14 », « 2de14 » sans casse ni "
+        r"espaces, niveau 2, numéro 14 ; classes connues : 2de1, 2de2\)",
         10,
         "CODE_STRUCTURE",
         "2DE 14",
@@ -324,8 +314,7 @@ TEACHER_CASES = [
         "wrong_root_sts.xml",
         r"^wrong_root_sts\.xml : c'est l'export EDT vers STS \(racine EDT_STS\), pas "
         r"l'export STS-Web des emplois du temps \(valeur : « EDT_STS »\) ; dans "
-        r"STS-Web, "
-        r"menu Mise à jour > Exports > Emplois du temps, téléchargez "
+        r"STS-Web, menu Mise à jour > Exports > Emplois du temps, téléchargez "
         r"sts_emp_<UAI>_<année>\.xml$",
         None,
         None,
@@ -340,8 +329,7 @@ TEACHER_CASES = [
     (
         "students_as_teachers.csv",
         r"^students_as_teachers\.csv:1 : colonne « DIV\. » : ce fichier semble lister "
-        r"des "
-        r"élèves \(colonne « DIV\. »\), pas des enseignants ; chargez-le avec "
+        r"des élèves \(colonne « DIV\. »\), pas des enseignants ; chargez-le avec "
         r"apkit\.roster\.load$",
         1,
         "DIV.",
@@ -376,8 +364,7 @@ def test_load_rejects_course_export():
     with pytest.raises(
         RosterError,
         match=r"^EXP_COURS\.xml : c'est l'export EDT des cours \(EXP_COURS\), pas "
-        r"celui "
-        r"des élèves ; dans EDT, exportez le type de données « Élèves » en XML$",
+        r"celui des élèves ; dans EDT, exportez le type de données « Élèves » en XML$",
     ):
         load(FORMATS / "edt/EXP_COURS.xml")
 
@@ -386,9 +373,8 @@ def test_load_rejects_nomenclature_file():
     with pytest.raises(
         RosterError,
         match=r"^Nomenclature\.xml : c'est le fichier Nomenclature\.xml de SIECLE, "
-        r"sans "
-        r"liste d'élèves .*; chargez ElevesSansAdresses\.xml et passez ce fichier en "
-        r"nomenclature=$",
+        r"sans liste d'élèves .*; chargez ElevesSansAdresses\.xml et passez ce "
+        r"fichier en nomenclature=$",
     ):
         load(FORMATS / "siecle/Nomenclature.xml")
 

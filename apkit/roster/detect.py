@@ -139,7 +139,14 @@ def _xml_reader(path: Path, tag: str, teachers: bool, nomenclature):
             return AafReader(path)
         if tag == "TABLE":
             return EdtReader(path)
-        if tag in (ROOT, REVERSED_ROOT):
+        if tag == REVERSED_ROOT:
+            raise RosterError(
+                "c'est l'export EDT vers STS (racine EDT_STS), sans liste d'élèves",
+                path=path,
+                value=tag,
+                hint="exportez les élèves de SIECLE (ElevesSansAdresses.xml)",
+            )
+        if tag == ROOT:
             raise RosterError(
                 f"ce fichier liste des enseignants (racine {tag}), pas des élèves",
                 path=path,
