@@ -10,23 +10,35 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import ipywidgets as widgets
 import pandas as pd
 from sqlalchemy import select
 
-from apkit import audit, campaigns, reports, roster, stats
+from apkit import access, audit, campaigns, corrections, exports, reports, roster, stats
 from apkit.allocation import allocate
 from apkit.directory import RosterChanges, import_roster
-from apkit.model import CampaignStatus, Division, Student
-from apkit.store import Store
+from apkit.errors import NotFoundError
+from apkit.model import (
+    Activity,
+    Campaign,
+    CampaignStatus,
+    Division,
+    Period,
+    Role,
+    Student,
+)
+from apkit.store import PROJECT_ROOT, Store
 from apkit.widgets import common
 from apkit.widgets.common import StatusArea, action, escape
 
 log = logging.getLogger(__name__)
 
+OUTPUT_ENV = "APKIT_OUTPUT_DIR"
 PREVIEW_ROWS = 10
 PREVIEW_COLUMNS = {
     "student_id": "Identifiant",
@@ -156,6 +168,171 @@ def publish_period(store: Store, period_code: str, *, actor: str) -> pd.DataFram
         if campaign.status == CampaignStatus.CLOSED:
             campaigns.mark_published(store, campaign.id, actor=actor)
     return campaigns_table(store, period_code)
+
+
+def activities_table(store: Store, period_code: str) -> pd.DataFrame:
+    """Return the activities of a period: block, slot, title, teacher, places."""
+    columns = ["Barrette", "Heure", "Code", "Atelier", "Catégorie", "Enseignant"]
+    return stats.fill_rates(store, period_code)[
+        [*columns, "Salle", "Places", "Minimum"]
+    ]
+
+
+def output_folder() -> Path:
+    """Return the folder for exported files, created if needed.
+
+    ``APKIT_OUTPUT_DIR`` when set, else ``out/`` at the project's root (which git
+    ignores).
+    """
+    folder = Path(os.environ.get(OUTPUT_ENV) or PROJECT_ROOT / "out")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def write_codes(
+    store: Store,
+    folder: Path,
+    *,
+    base_url: str,
+    students: bool = False,
+    teachers: bool = False,
+    coordinator: bool = False,
+) -> pd.DataFrame:
+    """Create new codes, write them to ``codes_*.csv`` and slips, and count them.
+
+    The codes themselves are not returned, so a notebook's output never shows
+    one; previous codes of the same people stop working.
+    """
+    issued = access.generate_codes(
+        store, students=students, teachers=teachers, coordinator=coordinator
+    )
+    kind = "eleves" if students else "personnels"
+    path = folder / f"codes_{kind}.csv"
+    access.write_codes_csv(issued, path, base_url=base_url)
+    slips = access.write_slips(issued, folder / f"fiches_{kind}", base_url=base_url)
+    counts = Counter(item.role.value for item in issued)
+    rows = [[role, count] for role, count in sorted(counts.items())]
+    table = pd.DataFrame(rows, columns=["Rôle", "Codes"])
+    table.attrs.update({"csv": path, "fiches": slips})
+    return table
+
+
+def student_id(store: Store, source_id: str) -> int:
+    """Return the database id of the student whose roster id is ``source_id``.
+
+    Raises
+    ------
+    NotFoundError
+        If no student has that roster id.
+    """
+    with store.read() as session:
+        found = session.scalars(
+            select(Student.id).where(Student.source_id == source_id)
+        ).first()
+    if found is None:
+        raise NotFoundError(f"Élève d'identifiant « {source_id} » introuvable.")
+    return found
+
+
+def activity_ids(store: Store, period_code: str, activity_code: str) -> tuple[int, int]:
+    """Return ``(campaign_id, activity_id)`` of an activity code in a period.
+
+    Raises
+    ------
+    NotFoundError
+        If the period has no activity with that code.
+    """
+    with store.read() as session:
+        row = session.execute(
+            select(Activity.campaign_id, Activity.id)
+            .join(Campaign, Activity.campaign_id == Campaign.id)
+            .join(Period, Campaign.period_id == Period.id)
+            .where(Period.code == period_code, Activity.code == activity_code)
+        ).first()
+    if row is None:
+        raise NotFoundError(
+            f"Atelier « {activity_code} » introuvable dans la période {period_code}."
+        )
+    return row[0], row[1]
+
+
+def move_student(
+    store: Store,
+    period_code: str,
+    student_source_id: str,
+    activity_code: str,
+    *,
+    actor: str,
+    reason: str = "",
+    force: bool = False,
+) -> corrections.Correction:
+    """Move a student, named by roster id, into an activity named by its code.
+
+    The coordinator's move of :func:`apkit.corrections.move_student`; ``force``
+    goes over capacity.
+
+    Raises
+    ------
+    NotFoundError
+        If the student or the activity is unknown.
+    CapacityError
+        If the activity is full and ``force`` is false.
+    """
+    campaign_id, activity_id = activity_ids(store, period_code, activity_code)
+    return corrections.move_student(
+        store,
+        campaign_id,
+        student_id(store, student_source_id),
+        activity_id,
+        actor=actor,
+        role=Role.COORDINATOR,
+        reason=reason,
+        force=force,
+    )
+
+
+def place_unplaced_period(
+    store: Store, period_code: str, *, actor: str, reason: str = ""
+) -> pd.DataFrame:
+    """Place the unplaced students of every campaign of a period into places left.
+
+    Returns one row per campaign: how many student-hours were placed and how
+    many are still unplaced.
+    """
+    rows = []
+    for campaign in period_campaigns(store, period_code):
+        if campaign.status == CampaignStatus.DRAFT:
+            continue
+        report = corrections.place_unplaced(
+            store, campaign.id, actor=actor, reason=reason
+        )
+        rows.append([campaign.block, len(report.placed), len(report.unplaced)])
+    return pd.DataFrame(rows, columns=["Barrette", "Placés", "Toujours non inscrits"])
+
+
+def export_period(store: Store, period_code: str, folder: Path) -> list[Path]:
+    """Write a period's files: administration workbook, attendance PDF, CSV per block.
+
+    Raises
+    ------
+    NotFoundError
+        If the period is unknown.
+    OSError
+        If a file cannot be written.
+    """
+    paths = [
+        exports.write_admin_workbook(
+            store, period_code, folder / f"administration_{period_code}.xlsx"
+        )
+    ]
+    pdf_path = folder / f"emargement_{period_code}.pdf"
+    exports.write_attendance_pdf(store, period_code, pdf_path)
+    paths.append(pdf_path)
+    for campaign in period_campaigns(store, period_code):
+        table = reports.block_list(store, period_code, campaign.block)
+        name = exports.safe_filename(f"barrette_{campaign.block}_{period_code}")
+        paths.append(exports.write_csv(table, folder / f"{name}.csv"))
+    return paths
 
 
 def corrections_table(store: Store, period_code: str) -> pd.DataFrame:

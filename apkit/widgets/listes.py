@@ -176,9 +176,7 @@ class ListsPage:
         self.downloads = widgets.HTML()
         self.groups = widgets.HTML()
 
-        title = widgets.HTML("<h2>Mes listes d'AP</h2>")
         self.widget = common.page_box(
-            title,
             self.login,
             self.status.widget,
             self.filters,

@@ -168,9 +168,8 @@ class StatisticsPage:
         self.filters.layout.display = "none"
         self.sections.layout.display = "none"
 
-        title = widgets.HTML("<h2>Statistiques de l'AP</h2>")
         self.widget = common.page_box(
-            title, self.login, self.status.widget, self.filters, self.sections
+            self.login, self.status.widget, self.filters, self.sections
         )
 
     def _repr_mimebundle_(self, **kwargs: object) -> dict | None:
