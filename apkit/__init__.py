@@ -19,6 +19,11 @@ from apkit.store import Store, default_url
 # Public names imported on first use (PEP 562), so that "import apkit.X" loads only
 # what X needs: the student page's kernel must stay without pandas and matplotlib.
 _LAZY_MODULES = {
+    "apkit.allocation": (
+        "AllocationReport",
+        "allocate",
+        "allocation_result",
+    ),
     "apkit.campaigns": (
         "FeasibilityProblem",
         "check_feasibility",
@@ -105,6 +110,7 @@ __all__ = [
     "authenticate",
     "generate_codes",
     "AccessDenied",
+    "AllocationReport",
     "ApkitError",
     "CampaignError",
     "CapacityError",
@@ -124,6 +130,8 @@ __all__ = [
     "TeacherChanges",
     "TeacherRoster",
     "activity_list",
+    "allocate",
+    "allocation_result",
     "block_list",
     "check_feasibility",
     "class_list",
