@@ -245,3 +245,17 @@ def _enrolment(campaign, activity, student, slot, rank, source) -> Enrolment:
         source=source,
         locked=source != EnrolmentSource.ALLOCATION,
     )
+
+
+def allocated_sample_school(store: Store) -> None:
+    """Load the sample school into ``store`` and allocate every period 1 campaign."""
+    from sqlalchemy import select
+
+    from apkit.allocation import allocate
+    from apkit.sample import ensure_sample_school
+
+    ensure_sample_school(store)
+    with store.read() as session:
+        campaign_ids = list(session.scalars(select(Campaign.id).order_by(Campaign.id)))
+    for campaign_id in campaign_ids:
+        allocate(store, campaign_id)

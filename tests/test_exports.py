@@ -21,10 +21,13 @@ from apkit.exports import (
     write_csv,
     write_workbook,
 )
+from apkit.names import sort_key
+from apkit.store import Store
 from tests.report_school import (
     FORMULA_LAST,
     SCRIPT_TITLE,
     TAB_FIRST,
+    allocated_sample_school,
     build_report_school,
 )
 
@@ -352,3 +355,54 @@ def test_attendance_pdf_no_group(school, tmp_path):
         write_attendance_pdf(store, "P2", path, teacher_id=ids["teachers"]["cruz"]) == 0
     )
     assert _pages(path) == [["Aucun groupe ouvert pour la période P2.", "Page 1/1"]]
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory):
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('sample') / 'apkit.sqlite'}")
+    allocated_sample_school(store)
+    yield store
+    store.dispose()
+
+
+def test_sample_workbook_lists_every_placement(sample_store, tmp_path):
+    path = write_admin_workbook(sample_store, "P1", tmp_path / "P1.xlsx")
+    book = openpyxl.load_workbook(path)
+    slot_sheets = [f"{block} - heure {slot}" for block in "ABC" for slot in (1, 2)]
+    assert book.sheetnames == ["Synthèse", "Barrettes", "Non inscrits", *slot_sheets]
+    placed = reports.placements(sample_store, ["P1"])
+    assert len(placed) == 720 - 5
+    for sheet_name in slot_sheets:
+        block, slot = sheet_name[0], int(sheet_name[-1])
+        expected = placed[(placed["Barrette"] == block) & (placed["Heure"] == slot)]
+        columns = ["Atelier", "Enseignant", "Salle", "Nom", "Prénom", "Classe"]
+        assert _sheet_rows(book[sheet_name]) == _expected_rows(expected[columns])
+    unplaced = _sheet_rows(book["Non inscrits"])[1:]
+    assert [(row[0], row[1]) for row in unplaced] == [("C", 2)] * 5
+
+
+def test_sample_lists_in_french_order(sample_store):
+    for block in "ABC":
+        frame = reports.block_list(sample_store, "P1", block)
+        for (_slot, _title), group in frame.groupby(["Heure", "Atelier"]):
+            keys = [sort_key(r.Nom, r.Prénom) for r in group.itertuples()]
+            assert keys == sorted(keys)
+
+
+def test_sample_attendance_one_page_per_group(sample_store, tmp_path):
+    fill = stats.fill_rates(sample_store, "P1")
+    open_groups = int((~fill["Fermé"]).sum())
+    path = tmp_path / "emargement.pdf"
+    assert write_attendance_pdf(sample_store, "P1", path) == open_groups
+    pages = _pages(path)
+    assert len(pages) == open_groups
+    for page in pages:
+        header = dict(line.split(" : ", 1) for line in page[3:7])
+        expected = fill[
+            fill["Atelier"] + " (" + fill["Code"] + ")" == header["Atelier"]
+        ]
+        assert len(expected) == 1, header["Atelier"]
+        row = expected.iloc[0]
+        assert header["Enseignant"] == row["Enseignant"]
+        assert header["Salle"] == row["Salle"]
+        assert len(_student_lines(page)) == row["Inscrits"] + 3
