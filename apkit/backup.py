@@ -9,10 +9,10 @@ is saved with ``pg_dump --format=custom`` and restored with ``pg_restore --clean
 programs through libpq's environment variables (``PGHOST``, ``PGPASSWORD``...), so
 the password never appears on a command line.
 
-A restore checks the backup before touching the database: its kind must match the
-store's backend and its schema revision must be one that this version of apkit can migrate from.
-After the restore the schema is migrated to the current revision, so a backup
-taken before an upgrade can be restored after it.
+A restore checks the backup before touching the database. Its kind must match
+the store's backend, and its schema revision must be one that this version of
+apkit can migrate from. After the restore the schema is migrated to the current
+revision, so a backup taken before an upgrade can be restored after it.
 """
 
 from __future__ import annotations

@@ -7,15 +7,15 @@ password are percent-encoded, as in any URL. The sender comes from ``from=`` in
 the URL, else from ``APKIT_MAIL_FROM``, else from the user name when it is an
 address.
 
-Each message is serialised once, with fixed MIME boundaries, so the ``.eml`` file
-written by a dry run and the bytes sent to the server are the same, except for
-the ``Date`` and ``Message-ID`` headers that are stamped when a message goes out.
+Each message gets MIME boundaries derived from its content, so the ``.eml`` file
+of a dry run and the bytes sent to the server are the same. Only the ``Date`` and
+``Message-ID`` headers differ, because they are stamped when a message goes out.
 
 Every attempt is recorded in :class:`~apkit.model.MessageLog`, one row per
 publication, recipient and subject, and committed right after the attempt. A
-second run is rejected unless it is a retry, and a retry skips the messages
-already sent, so nobody receives a message twice from apkit (a crash between the
-server's acceptance and the commit is the one exception).
+later run skips the messages already sent, and sends again the failed ones only
+when asked to retry. So nobody receives the same message twice from apkit, except
+after a crash between the server's acceptance and the commit.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import email.policy
 import hashlib
 import logging
+import mimetypes
 import os
 import smtplib
 import ssl
@@ -34,9 +35,23 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import select
 
-from apkit.errors import ApkitError, NotFoundError
+from apkit.errors import ApkitError
 from apkit.exports.safety import safe_filename
-from apkit.model import MessageLog, Publication, utcnow
+from apkit.model import MessageLog, Teacher, utcnow
+from apkit.placement_slips import (
+    CampaignInfo,
+    StudentPlacement,
+    campaign_info,
+    personal_page,
+    student_placements,
+)
+from apkit.publication import (
+    TEACHERS_FOLDER,
+    campaign_teachers,
+    get_publication,
+    read_manifest,
+    teacher_file_stem,
+)
 from apkit.store import Store
 
 log = logging.getLogger(__name__)
@@ -45,6 +60,7 @@ ENV_SMTP_URL = "APKIT_SMTP_URL"
 ENV_MAIL_FROM = "APKIT_MAIL_FROM"
 SMTP_TIMEOUT_S = 30
 SENT, FAILED, DRY_RUN = "sent", "failed", "dry-run"
+PREVIOUS_FAILURE = "échec lors d'un envoi précédent ; relancez avec --retry"
 WIRE_POLICY = email.policy.SMTP  # CRLF line ends, as sent on the wire
 
 
@@ -183,8 +199,8 @@ def deliver(
     dry_run_dir
         Write the messages into this folder instead of sending them.
     retry
-        Send again the messages that failed, and those never tried; skip the
-        ones already sent.
+        Send again the messages that failed before. Without it they are reported
+        as failed and left alone. Messages already sent are always skipped.
 
     Returns
     -------
@@ -194,9 +210,8 @@ def deliver(
     Raises
     ------
     MailError
-        If there is neither a server nor a dry-run folder, the publication was
-        already sent and ``retry`` is not set, or the server cannot be reached or
-        rejects the login (nothing is recorded then).
+        If there is neither a server nor a dry-run folder, or the server cannot
+        be reached or rejects the login (nothing is recorded then).
     NotFoundError
         If the publication does not exist.
     """
@@ -209,16 +224,14 @@ def deliver(
             "--dry-run DOSSIER pour écrire les messages sans les envoyer"
         )
     statuses = _statuses(store, publication_id)
-    if not retry and any(status in (SENT, FAILED) for status in statuses.values()):
-        raise MailError(
-            f"La publication {publication_id} a déjà été envoyée ; relancez avec "
-            "--retry pour renvoyer seulement les messages en échec"
-        )
     report = DeliveryReport()
     pending = []
     for message in messages:
-        if statuses.get(_key(message)) == SENT:
-            report.skipped.append(message["To"])
+        status = statuses.get(_key(message))
+        if status == SENT:
+            report.skipped.append(str(message["To"]))
+        elif status == FAILED and not retry:
+            report.failed[str(message["To"])] = PREVIOUS_FAILURE
         else:
             pending.append(message)
     if pending:
@@ -231,12 +244,7 @@ def _key(message: EmailMessage) -> tuple[str, str]:
 
 
 def _check_publication(store: Store, publication_id: int) -> None:
-    with store.read() as session:
-        if session.get(Publication, publication_id) is None:
-            raise NotFoundError(
-                f"Publication {publication_id} introuvable ; lancez d'abord "
-                "« apkit publish »"
-            )
+    get_publication(store, publication_id)
 
 
 def _statuses(store: Store, publication_id: int) -> dict[tuple[str, str], str]:
@@ -399,3 +407,158 @@ def _fail(
     )
     _record(store, publication_id, message, FAILED, error)
     report.failed[recipient] = error
+
+
+# Messages of a publication
+
+
+def publication_messages(
+    store: Store, publication_id: int, *, sender: str
+) -> list[EmailMessage]:
+    """Build the messages of a publication and of each of its updates.
+
+    Each teacher with an address gets their attendance sheets and lists as
+    attachments; each student with an address gets their placement in the text.
+    An update sends its own messages, with its number in the subject, to the
+    people it concerns.
+
+    Raises
+    ------
+    MailError
+        If the publication is marked changed: its files no longer match the
+        placements, so it must be updated first.
+    NotFoundError
+        If the publication or its manifest is missing.
+    """
+    publication = get_publication(store, publication_id)
+    if publication.changed:
+        raise MailError(
+            f"La publication {publication_id} n'est plus à jour après une correction "
+            "; mettez-la à jour (apkit publish --update) avant de l'envoyer"
+        )
+    manifest = read_manifest(publication)
+    info = campaign_info(store, publication.campaign_id)
+    placements = student_placements(store, publication.campaign_id)
+    teachers = campaign_teachers(store, publication.campaign_id)
+    root = Path(publication.folder)
+
+    editions = [{"numero": 0, "dossier": "", "eleves": None, "enseignants": None}]
+    messages = []
+    for edition in [*editions, *manifest["mises_a_jour"]]:
+        suffix = f" (mise à jour n° {edition['numero']})" if edition["numero"] else ""
+        for teacher in teachers:
+            if teacher.email and _concerns(edition["enseignants"], teacher.id):
+                files = _teacher_files(root, publication.files, edition, teacher)
+                subject = f"Listes d'AP{suffix} – {info.label}"
+                messages.append(_teacher_message(sender, teacher, info, subject, files))
+        for placement in placements:
+            if placement.email and _concerns(edition["eleves"], placement.student_id):
+                subject = f"Tes groupes d'AP{suffix} – {info.label}"
+                link = personal_page(manifest.get("adresse"), None)
+                messages.append(
+                    _student_message(sender, placement, info, subject, link)
+                )
+    return [fix_boundaries(message) for message in messages]
+
+
+def _concerns(ids: list[int] | None, person_id: int) -> bool:
+    return ids is None or person_id in ids
+
+
+def _teacher_files(
+    root: Path, files: list[str], edition: dict, teacher: Teacher
+) -> list[Path]:
+    stem = teacher_file_stem(teacher.source_id, teacher.last_name, teacher.first_name)
+    prefix = f"{edition['dossier']}/" if edition["dossier"] else ""
+    wanted = {
+        f"{prefix}{TEACHERS_FOLDER}/{stem}{suffix}" for suffix in (".pdf", ".xlsx")
+    }
+    return [root / name for name in files if name in wanted]
+
+
+def _new_message(sender: str, recipient: str, subject: str, text: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = subject
+    message.set_content(text)
+    return message
+
+
+def _teacher_message(
+    sender: str, teacher: Teacher, info: CampaignInfo, subject: str, files: list[Path]
+) -> EmailMessage:
+    text = (
+        f"Bonjour {teacher.first_name} {teacher.last_name},\n\n"
+        f"Vous trouverez ci-joint vos listes d'accompagnement personnalisé, barrette "
+        f"{info.block}, {info.heading} : les feuilles d'émargement (PDF) et les "
+        "listes d'élèves (XLSX).\n\n"
+        "Message envoyé par apkit pour la coordination de l'AP.\n"
+    )
+    message = _new_message(sender, str(teacher.email), subject, text)
+    for path in files:
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        maintype, subtype = kind.split("/", 1)
+        message.add_attachment(
+            path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name
+        )
+    return message
+
+
+def _student_message(
+    sender: str,
+    placement: StudentPlacement,
+    info: CampaignInfo,
+    subject: str,
+    link: str,
+) -> EmailMessage:
+    lines = []
+    for slot in placement.slots:
+        where = f", avec {slot.teacher}" if slot.teacher else ""
+        room = f", salle {slot.room}" if slot.room else ""
+        lines.append(f"- heure {slot.slot} : {slot.title}{where}{room}")
+    text = (
+        f"Bonjour {placement.first_name},\n\n"
+        f"Voici tes groupes d'accompagnement personnalisé, barrette {info.block}, "
+        f"{info.heading} :\n\n" + "\n".join(lines) + f"\n\n{link}\n\n"
+        "Message envoyé par apkit pour la coordination de l'AP.\n"
+    )
+    return _new_message(sender, str(placement.email), subject, text)
+
+
+def send_publication(
+    store: Store,
+    publication_id: int,
+    *,
+    settings: SmtpSettings | None = None,
+    dry_run_dir: Path | None = None,
+    retry: bool = False,
+    sender: str | None = None,
+) -> DeliveryReport:
+    """Build the messages of a publication and deliver them (see :func:`deliver`).
+
+    The sender is ``sender``, else the settings' sender, else ``APKIT_MAIL_FROM``.
+
+    Raises
+    ------
+    MailError
+        If no sender address is known, or as :func:`publication_messages` and
+        :func:`deliver` raise.
+    NotFoundError
+        If the publication or its manifest is missing.
+    """
+    sender = sender or (settings.sender if settings else os.environ.get(ENV_MAIL_FROM))
+    if not sender or "@" not in sender:
+        raise MailError(
+            f"Adresse d'expéditeur manquante ; définissez {ENV_MAIL_FROM} ou ajoutez "
+            "?from=ap@lycee.fr à APKIT_SMTP_URL"
+        )
+    messages = publication_messages(store, publication_id, sender=sender)
+    return deliver(
+        store,
+        publication_id,
+        messages,
+        settings=settings,
+        dry_run_dir=dry_run_dir,
+        retry=retry,
+    )

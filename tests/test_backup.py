@@ -39,15 +39,27 @@ def _build_school(store: Store) -> int:
         )
         campaign = Campaign(period=period, block=block, status=CampaignStatus.CLOSED)
         activities = [
-            Activity(campaign=campaign, code=code, title=title, teacher=teacher,
-                     room="B12", capacity=12, first_slot=1)
+            Activity(
+                campaign=campaign,
+                code=code,
+                title=title,
+                teacher=teacher,
+                room="B12",
+                capacity=12,
+                first_slot=1,
+            )
             for code, title in [("A1", "Méthodologie"), ("A2", "Théâtre")]
-        ]  # fmt: skip
+        ]
         students = [
-            Student(source_id=f"STU00{n}", last_name=name, first_name="Léa",
-                    name_key=f"{name.lower()} lea", division=division)
+            Student(
+                source_id=f"STU00{n}",
+                last_name=name,
+                first_name="Léa",
+                name_key=f"{name.lower()} lea",
+                division=division,
+            )
             for n, name in enumerate(["DUPONT", "NGUYEN", "ÉLOI", "KOWALSKI"], 1)
-        ]  # fmt: skip
+        ]
         session.add_all([campaign, *activities, *students])
         session.flush()
         for index, student in enumerate(students):

@@ -13,6 +13,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select
 
+from apkit.corrections import move_student
 from apkit.errors import NotFoundError
 from apkit.mailing import (
     MailError,
@@ -20,9 +21,21 @@ from apkit.mailing import (
     deliver,
     fix_boundaries,
     message_bytes,
+    send_publication,
 )
-from apkit.model import Block, Campaign, MessageLog, Period, Publication
+from apkit.model import (
+    Block,
+    Campaign,
+    CampaignStatus,
+    MessageLog,
+    Period,
+    Publication,
+    Student,
+    Teacher,
+)
+from apkit.publication import publish, update_publication
 from apkit.store import Store
+from tests.factories import small_school
 
 SENDER = "ap@lycee.example.org"
 STAMPED = (b"date:", b"message-id:")
@@ -88,15 +101,21 @@ def _publication(store: Store, code: str = "P1") -> int:
 
 def _messages() -> list[EmailMessage]:
     messages = []
-    for address, name in [("anne.robert@example.org", "Anne Robert"),
-                          ("li.nguyen@example.org", "Lí Nguyễn")]:  # fmt: skip
+    for address, name in [
+        ("anne.robert@example.org", "Anne Robert"),
+        ("li.nguyen@example.org", "Lí Nguyễn"),
+    ]:
         message = EmailMessage()
         message["From"] = SENDER
         message["To"] = address
         message["Subject"] = "Vos listes d'AP – période 1"
         message.set_content(f"Bonjour {name},\n\nVoici vos listes.\n")
-        message.add_attachment(b"%PDF-1.4 liste", maintype="application",
-                               subtype="pdf", filename="liste_Théâtre.pdf")  # fmt: skip
+        message.add_attachment(
+            b"%PDF-1.4 liste",
+            maintype="application",
+            subtype="pdf",
+            filename="liste_Théâtre.pdf",
+        )
         messages.append(fix_boundaries(message))
     return messages
 
@@ -161,8 +180,11 @@ def test_failed_address_retried_once(store, smtp_server):
     assert status == "failed"
     assert "550 5.1.1" in error
 
-    with pytest.raises(MailError, match="déjà été envoyée ; relancez avec --retry"):
-        deliver(store, publication_id, _messages(), settings=_settings(controller))
+    second = deliver(store, publication_id, _messages(), settings=_settings(controller))
+    assert second.sent == []
+    assert second.skipped == ["anne.robert@example.org"]
+    assert "relancez avec --retry" in second.failed["li.nguyen@example.org"]
+    assert len(handler.received) == 1
 
     handler.refused.clear()
     again = deliver(
@@ -269,3 +291,98 @@ def test_settings_from_environment(monkeypatch):
 def test_boundaries_do_not_change(tmp_path):
     first, second = _messages()[0], _messages()[0]
     assert message_bytes(first) == message_bytes(second)
+
+
+def _published_school(store: Store, tmp_path):
+    school = small_school(store, status=CampaignStatus.CLOSED)
+    for student_id in school.students[:3]:
+        school.builder.enrolment(
+            school.campaign_id, student_id, school.activities["A1"]
+        )
+        school.builder.enrolment(
+            school.campaign_id, student_id, school.activities["B1"]
+        )
+    with store.write() as session:
+        teacher = session.get(Teacher, school.teachers[0])
+        teacher.email = "prof1@example.org"
+        student = session.get(Student, school.students[0])
+        student.email = "thomas.beranger@example.org"
+    publication = publish(
+        store,
+        school.campaign_id,
+        tmp_path,
+        actor="coordination",
+        base_url="https://ap.example.org/",
+    )
+    return school, publication
+
+
+def test_send_publication_and_update(sqlite_store, smtp_server, tmp_path):
+    controller, handler = smtp_server
+    school, publication = _published_school(sqlite_store, tmp_path / "pub")
+    settings = _settings(controller)
+
+    report = send_publication(sqlite_store, publication.id, settings=settings)
+
+    assert sorted(report.sent) == ["prof1@example.org", "thomas.beranger@example.org"]
+    by_recipient = {
+        recipients[0]: message_from_bytes(content, policy=policy.default)
+        for recipients, content in handler.received
+    }
+    to_teacher = by_recipient["prof1@example.org"]
+    assert to_teacher["Subject"] == "Listes d'AP – P1, barrette A"
+    names = sorted(part.get_filename() for part in to_teacher.iter_attachments())
+    assert len(names) == 2
+    assert names[0].endswith("_PROF1_Prof.pdf")
+    assert names[1].endswith("_PROF1_Prof.xlsx")
+    to_student = by_recipient["thomas.beranger@example.org"]
+    assert to_student["Subject"] == "Tes groupes d'AP – P1, barrette A"
+    body = to_student.get_body(("plain",)).get_content()
+    assert "- heure 1 : Atelier A1, avec PROF1 Prof, salle R1" in body
+    assert "https://ap.example.org/voila/render/inscription.ipynb" in body
+
+    move_student(
+        sqlite_store,
+        school.campaign_id,
+        school.students[0],
+        school.activities["A2"],
+        actor="coordination",
+        role="coordinator",
+    )
+    with pytest.raises(MailError, match="n'est plus à jour après une correction"):
+        send_publication(sqlite_store, publication.id, settings=settings)
+    update_publication(sqlite_store, publication.id, actor="coordination")
+
+    again = send_publication(sqlite_store, publication.id, settings=settings)
+
+    assert sorted(again.skipped) == ["prof1@example.org", "thomas.beranger@example.org"]
+    # PROF1 lost the student from A1, so both get the update.
+    assert sorted(again.sent) == ["prof1@example.org", "thomas.beranger@example.org"]
+    subjects = [
+        message_from_bytes(content, policy=policy.default)["Subject"]
+        for _recipients, content in handler.received[2:]
+    ]
+    assert "Tes groupes d'AP (mise à jour n° 1) – P1, barrette A" in subjects
+    update_body = (
+        [
+            message_from_bytes(content, policy=policy.default)
+            for recipients, content in handler.received[2:]
+            if recipients == ["thomas.beranger@example.org"]
+        ][0]
+        .get_body(("plain",))
+        .get_content()
+    )
+    assert "Atelier A2" in update_body
+
+
+def test_send_publication_dry_run(sqlite_store, tmp_path):
+    _school, publication = _published_school(sqlite_store, tmp_path / "pub")
+    report = send_publication(
+        sqlite_store, publication.id, dry_run_dir=tmp_path / "eml", sender=SENDER
+    )
+    assert [path.name for path in report.written] == [
+        "001_prof1_example.org.eml",
+        "002_thomas.beranger_example.org.eml",
+    ]
+    assert report.sent == []
+    assert _log(sqlite_store, publication.id)["prof1@example.org"] == ("dry-run", "")

@@ -89,19 +89,28 @@ def _build_two_years(store: Store) -> dict[str, int]:
         new = _period("P1", "2025-2026", dt.date(2025, 9, 15), NEW_YEAR_END)
         campaigns = [Campaign(period=period, block=block) for period in (old, new)]
         activities = [
-            Activity(campaign=campaign, code="A1", title="Débat", teacher=teacher,
-                     room="C3", capacity=10, first_slot=1)
+            Activity(
+                campaign=campaign,
+                code="A1",
+                title="Débat",
+                teacher=teacher,
+                room="C3",
+                capacity=10,
+                first_slot=1,
+            )
             for campaign in campaigns
-        ]  # fmt: skip
+        ]
         left = dt.date(2025, 2, 14)
         students = {
             "staying": _student("STU001", "DURAND", division, email="d@example.org"),
-            "leaver": _student("STU002", "ZIELIŃSKA", division, left_on=left,
-                               email="z@example.org"),
-            "late_leaver": _student("STU003", "MOREAU", division,
-                                    left_on=dt.date(2025, 11, 7)),
+            "leaver": _student(
+                "STU002", "ZIELIŃSKA", division, left_on=left, email="z@example.org"
+            ),
+            "late_leaver": _student(
+                "STU003", "MOREAU", division, left_on=dt.date(2025, 11, 7)
+            ),
             "returning": _student("STU004", "BA", division, left_on=left),
-        }  # fmt: skip
+        }
         session.add_all([*activities, *students.values()])
         session.flush()
 
@@ -115,32 +124,54 @@ def _build_two_years(store: Store) -> dict[str, int]:
             ActivityEligibility(activity_id=activities[0].id, student_id=leaver.id)
         )
         session.add(
-            AccessCode(role=Role.STUDENT, student_id=leaver.id, label="ZIELIŃSKA Inès",
-                       lookup="ABCD", code_hash="scrypt$secret-hash")
-        )  # fmt: skip
+            AccessCode(
+                role=Role.STUDENT,
+                student_id=leaver.id,
+                label="ZIELIŃSKA Inès",
+                lookup="ABCD",
+                code_hash="scrypt$secret-hash",
+            )
+        )
         moved = audit.record(
-            session, actor="prof:ROBERT Anne", action="move",
-            campaign_id=campaigns[0].id, student_id=leaver.id,
-            before={"activity": "A0"}, after={"activity": "A1"}, reason="erreur",
-        )  # fmt: skip
+            session,
+            actor="prof:ROBERT Anne",
+            action="move",
+            campaign_id=campaigns[0].id,
+            student_id=leaver.id,
+            before={"activity": "A0"},
+            after={"activity": "A1"},
+            reason="erreur",
+        )
         undo = audit.record(
-            session, actor="prof:ROBERT Anne", action="undo",
-            campaign_id=campaigns[0].id, student_id=leaver.id,
-        )  # fmt: skip
+            session,
+            actor="prof:ROBERT Anne",
+            action="undo",
+            campaign_id=campaigns[0].id,
+            student_id=leaver.id,
+        )
         moved.undone_by = undo.id
         audit.record(session, actor="student:ZIELIŃSKA Inès", action="login")
-        audit.record(session, actor="student:ZIELIŃSKA Inès", action="signup",
-                     campaign_id=campaigns[0].id)  # fmt: skip
-        audit.record(session, actor="coordination", action="open",
-                     campaign_id=campaigns[1].id)  # fmt: skip
+        audit.record(
+            session,
+            actor="student:ZIELIŃSKA Inès",
+            action="signup",
+            campaign_id=campaigns[0].id,
+        )
+        audit.record(
+            session, actor="coordination", action="open", campaign_id=campaigns[1].id
+        )
 
         publication = Publication(campaign_id=campaigns[0].id, folder="old", files=[])
         session.add(publication)
         session.flush()
         session.add(
-            MessageLog(publication_id=publication.id, recipient="z@example.org",
-                       subject="Vos groupes d'AP", status="sent")
-        )  # fmt: skip
+            MessageLog(
+                publication_id=publication.id,
+                recipient="z@example.org",
+                subject="Vos groupes d'AP",
+                status="sent",
+            )
+        )
         session.add(LoginFailure(at=dt.datetime(2025, 3, 1, 8), client="10.0.0.1"))
         session.add(LoginFailure(at=dt.datetime(2025, 10, 1, 8), client="10.0.0.2"))
         ids = {key: student.id for key, student in students.items()}
@@ -187,8 +218,9 @@ def test_export_student_unknown_id(store):
 def test_purge_finished_year(store):
     ids = _build_two_years(store)
 
-    report = purge_school_year(store, "2024-2025", actor="coordination",
-                               today=dt.date(2025, 9, 1))  # fmt: skip
+    report = purge_school_year(
+        store, "2024-2025", actor="coordination", today=dt.date(2025, 9, 1)
+    )
 
     assert report.periods == 1
     assert report.campaigns == 1
@@ -236,8 +268,9 @@ def test_purge_unfinished_year_rejected(store):
     with pytest.raises(
         PurgeError, match="L'année 2025-2026 n'est pas terminée"
     ) as caught:
-        purge_school_year(store, "2025-2026", actor="coordination",
-                          today=dt.date(2026, 1, 10))  # fmt: skip
+        purge_school_year(
+            store, "2025-2026", actor="coordination", today=dt.date(2026, 1, 10)
+        )
     assert caught.value.school_year == "2025-2026"
     assert _count(store, Period) == 2
     assert _count(store, Enrolment) == 7
@@ -245,8 +278,9 @@ def test_purge_unfinished_year_rejected(store):
 
 def test_purge_unfinished_year_forced(store):
     _build_two_years(store)
-    report = purge_school_year(store, "2025-2026", actor="coordination", force=True,
-                               today=dt.date(2026, 1, 10))  # fmt: skip
+    report = purge_school_year(
+        store, "2025-2026", actor="coordination", force=True, today=dt.date(2026, 1, 10)
+    )
     assert report.enrolments == 3
     # MOREAU left during 2025-2026 but is kept, because their 2024-2025 history
     # stays until that year is purged too.

@@ -43,8 +43,14 @@ def school(store):
 
 def test_publish_writes_every_file(store, school, tmp_path):
     # One publication is checked at length because each takes seconds to write.
-    publication = publish(store, school.campaign_id, tmp_path, actor="coordination",
-                          base_url=BASE_URL, today=TODAY)  # fmt: skip
+    publication = publish(
+        store,
+        school.campaign_id,
+        tmp_path,
+        actor="coordination",
+        base_url=BASE_URL,
+        today=TODAY,
+    )
 
     folder = tmp_path / "2025-2026_P1_A_2026-12-04"
     assert publication.folder == str(folder)
@@ -129,8 +135,15 @@ def _check_admin_and_class_files(folder) -> None:
 def test_publish_with_new_codes_prints_links(sqlite_store, tmp_path):
     store = sqlite_store
     school = small_school(store, status=CampaignStatus.CLOSED)
-    publish(store, school.campaign_id, tmp_path, actor="coordination",
-            base_url=BASE_URL, new_codes=True, today=TODAY)  # fmt: skip
+    publish(
+        store,
+        school.campaign_id,
+        tmp_path,
+        actor="coordination",
+        base_url=BASE_URL,
+        new_codes=True,
+        today=TODAY,
+    )
     text = _pdf_text(
         tmp_path / "2025-2026_P1_A_2026-12-04" / "eleves" / "fiches_2de1.pdf"
     )
@@ -149,23 +162,32 @@ def test_publish_open_campaign_rejected(store, tmp_path):
 def test_second_publication_same_day_new_folder(sqlite_store, tmp_path):
     store = sqlite_store
     school = small_school(store, status=CampaignStatus.CLOSED)
-    first = publish(store, school.campaign_id, tmp_path, actor="coordination",
-                    today=TODAY)  # fmt: skip
-    second = publish(store, school.campaign_id, tmp_path, actor="coordination",
-                     today=TODAY)  # fmt: skip
+    first = publish(
+        store, school.campaign_id, tmp_path, actor="coordination", today=TODAY
+    )
+    second = publish(
+        store, school.campaign_id, tmp_path, actor="coordination", today=TODAY
+    )
     assert first.folder.endswith("2025-2026_P1_A_2026-12-04")
     assert second.folder.endswith("2025-2026_P1_A_2026-12-04_2")
 
 
 def test_correction_updates_affected_only(store, school, tmp_path):
-    publication = publish(store, school.campaign_id, tmp_path, actor="coordination",
-                          today=TODAY)  # fmt: skip
+    publication = publish(
+        store, school.campaign_id, tmp_path, actor="coordination", today=TODAY
+    )
     unchanged = update_publication(store, publication.id, actor="coordination")
     assert unchanged.files == publication.files
 
     moved = school.students[0]  # BÉRANGER, 2de1, from A1 to A2 in slot 1
-    move_student(store, school.campaign_id, moved, school.activities["A2"],
-                 actor="coordination", role="coordinator")  # fmt: skip
+    move_student(
+        store,
+        school.campaign_id,
+        moved,
+        school.activities["A2"],
+        actor="coordination",
+        role="coordinator",
+    )
     with store.read() as session:
         assert session.get(Publication, publication.id).changed is True
 
