@@ -15,13 +15,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from apkit import audit
 from apkit.campaigns import STATUS_LABELS, campaign_label
 from apkit.errors import CampaignError, RosterError
-from apkit.model import Activity, Campaign, CampaignStatus, Period, Preference, Student
+from apkit.model import (
+    Activity,
+    Campaign,
+    CampaignStatus,
+    Period,
+    Preference,
+    Student,
+    utcnow,
+)
 from apkit.store import Store
 
 log = logging.getLogger(__name__)
@@ -281,25 +289,29 @@ def _write(session: Session, rankings: Rankings) -> int:
     """Replace the preferences that differ and return how many students changed."""
     stored: Rankings = defaultdict(set)
     campaign_ids = {campaign_id for campaign_id, _ in rankings}
-    for p in session.scalars(
-        select(Preference).where(Preference.campaign_id.in_(campaign_ids))
-    ):
+    statement = select(Preference).where(Preference.campaign_id.in_(campaign_ids))
+    for p in session.scalars(statement):
         stored[(p.campaign_id, p.student_id)].add((p.slot, p.rank, p.activity_id))
-    changed = 0
-    for (campaign_id, student_id), choices in rankings.items():
-        if stored.get((campaign_id, student_id), set()) == choices:
-            continue
+    changed = [key for key, choices in rankings.items() if stored.get(key) != choices]
+
+    students_by_campaign: dict[int, list[int]] = defaultdict(list)
+    for campaign_id, student_id in changed:
+        students_by_campaign[campaign_id].append(student_id)
+    for campaign_id, student_ids in students_by_campaign.items():
         session.execute(
             delete(Preference).where(
                 Preference.campaign_id == campaign_id,
-                Preference.student_id == student_id,
+                Preference.student_id.in_(student_ids),
             )
         )
-        session.add_all(
-            Preference(campaign_id=campaign_id, student_id=student_id, slot=slot,
-                       rank=rank, activity_id=activity_id)
-            for slot, rank, activity_id in sorted(choices)
-        )  # fmt: skip
-        changed += 1
-    session.flush()
-    return changed
+    now = utcnow()
+    rows = []
+    for campaign_id, student_id in changed:
+        for slot, rank, activity_id in sorted(rankings[(campaign_id, student_id)]):
+            rows.append(
+                {"campaign_id": campaign_id, "student_id": student_id, "slot": slot,
+                 "rank": rank, "activity_id": activity_id, "updated_at": now}
+            )  # fmt: skip
+    if rows:
+        session.execute(insert(Preference), rows)
+    return len(changed)
