@@ -442,6 +442,16 @@ def test_problem_invalid_policy_rejected():
         Problem((0,), (1,), (), unranked_policy="remplir")
 
 
+def test_problem_unknown_student_rejected():
+    with pytest.raises(AllocationError, match="élève inconnu « 9 » dans les choix"):
+        Problem((0,), (1,), (Offer("A", (1,), 1),), {(9, 1): ("A",)})
+
+
+def test_problem_negative_seed_rejected():
+    with pytest.raises(AllocationError, match="Graine invalide : -1"):
+        Problem((0,), (1,), (), seed=-1)
+
+
 def test_problem_unknown_slot_rejected():
     with pytest.raises(AllocationError, match="atelier A : heure 3 inconnue"):
         Problem((0,), (1, 2), (Offer("A", (3,), 1),))

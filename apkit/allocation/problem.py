@@ -122,8 +122,9 @@ class Problem:
     Raises
     ------
     AllocationError
-        If a preference or fixed placement names an unknown offer or slot, the
-        policy is not one of ``fill``, ``leave``, or the seed is negative.
+        If a preference or fixed placement names an unknown student, offer or
+        slot, the policy is not one of ``fill``, ``leave``, or the seed is
+        negative.
     """
 
     students: tuple[StudentKey, ...]
@@ -154,6 +155,13 @@ class Problem:
         offers = {offer.key: offer for offer in self.offers}
         for offer in self.offers:
             self._check_slots(offer.slots, f"atelier {offer.key}")
+        known = set(self.students)
+        for student, _slot in [*self.preferences, *self.fixed]:
+            if student not in known:
+                raise AllocationError(
+                    f"élève inconnu « {student} » dans les choix ou les placements "
+                    "fixés ; ajoutez-le à la liste des élèves"
+                )
         for (student, slot), keys in self.preferences.items():
             for key in keys:
                 self._check_offer(offers, key, slot, f"choix de l'élève {student}")
