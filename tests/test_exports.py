@@ -21,6 +21,7 @@ from apkit.exports import (
     write_csv,
     write_workbook,
 )
+from apkit.model import Activity, Enrolment, EnrolmentSource
 from apkit.names import sort_key
 from apkit.store import Store
 from tests.report_school import (
@@ -172,10 +173,13 @@ def _sheet_rows(sheet) -> list[list[object]]:
     return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
+YES_NO = {True: "oui", False: "non"}
+
+
 def _expected_rows(frame: pd.DataFrame) -> list[list[object]]:
     rows = [list(frame.columns)]
     for row in frame.itertuples(index=False):
-        rows.append(["oui" if v is True else "non" if v is False else v for v in row])
+        rows.append([YES_NO[v] if isinstance(v, bool) else v for v in row])
     return rows
 
 
@@ -406,3 +410,21 @@ def test_sample_attendance_one_page_per_group(sample_store, tmp_path):
         assert header["Enseignant"] == row["Enseignant"]
         assert header["Salle"] == row["Salle"]
         assert len(_student_lines(page)) == row["Inscrits"] + 3
+
+
+def test_attendance_pdf_tab_in_name_printed_as_space(school, tmp_path):
+    store, ids = school
+    with store.write() as session:
+        activity = session.get(Activity, ids["activities"]["A1"])
+        session.add(
+            Enrolment(
+                campaign_id=activity.campaign_id,
+                activity_id=activity.id,
+                student_id=ids["students"]["descoeurs"],
+                slot=1,
+                source=EnrolmentSource.FORCED,
+            )
+        )
+    path = tmp_path / "emargement.pdf"
+    write_attendance_pdf(store, "P1", path, teacher_id=ids["teachers"]["berger"])
+    assert "2 DESCŒURS Anne Marie 2de2" in _student_lines(_pages(path)[0])

@@ -7,6 +7,7 @@ every French letter (and ``Œ``, ``Ą``) prints whatever fonts the machine has.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +27,16 @@ FONTS = Path(__file__).resolve().parents[1] / "fonts"
 FONT_FAMILY = "DejaVuSans"
 BLANK_ROWS = 3  # empty lines left for students added after printing
 NAME_WIDTHS = (10, 52, 42, 22)  # N°, Nom, Prénom, Classe, in millimetres
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """Return ``text`` with tabs, line breaks and other control characters as spaces.
+
+    DejaVu Sans has no glyph for them, and a name typed with a tab should still
+    print on one line.
+    """
+    return _CONTROL.sub(" ", str(text))
 
 
 class AttendanceDocument(FPDF):
@@ -138,7 +149,7 @@ def _add_group_page(document: AttendanceDocument, students: pd.DataFrame) -> Non
         f"Élèves : {len(students)} pour {group['Places']} places",
     ]
     for line in lines:
-        document.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+        document.multi_cell(0, 6, printable(line), new_x="LMARGIN", new_y="NEXT")
     document.ln(4)
     _add_student_table(document, students, str(group["Heure"]).split(" et "))
 
@@ -161,8 +172,7 @@ def _add_student_table(
     ) as table:
         table.row(headings)
         for number, row in enumerate(students.itertuples(index=False), start=1):
-            table.row(
-                [str(number), row.Nom, row.Prénom, row.Classe, *[""] * len(slots)]
-            )
+            names = [printable(row.Nom), printable(row.Prénom), printable(row.Classe)]
+            table.row([str(number), *names, *[""] * len(slots)])
         for number in range(len(students) + 1, len(students) + 1 + BLANK_ROWS):
             table.row([str(number), "", "", "", *[""] * len(slots)])
