@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from apkit import audit
 from apkit.campaigns import STATUS_LABELS, campaign_label
-from apkit.directory import apply_teachers
 from apkit.errors import CampaignError
 from apkit.model import (
     Activity,
@@ -33,6 +32,7 @@ from apkit.model import (
     Teacher,
 )
 from apkit.store import Store
+from apkit.teachers import apply_teachers
 
 if TYPE_CHECKING:
     from apkit.school import ActivitySetup, SchoolSetup
