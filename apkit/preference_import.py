@@ -212,10 +212,10 @@ class _Checker:
             )
         return campaign
 
-    def number(self, row, column: str, maximum: int) -> int:
+    def number(self, row, column: str, label: str, maximum: int) -> int:
         written = getattr(row, column)
         if not written.isdigit() or not 1 <= int(written) <= maximum:
-            raise self.fail(row, column, "valeur invalide",
+            raise self.fail(row, column, f"{label} invalide",
                             f"nombre entier de 1 à {maximum} attendu")  # fmt: skip
         return int(written)
 
@@ -246,8 +246,8 @@ def _rankings(
     for row in frame.itertuples(index=False):
         student = checker.student(row)
         campaign = checker.campaign(row, student)
-        slot = checker.number(row, "slot", campaign.block.slot_count)
-        rank = checker.number(row, "rank", campaign.max_choices)
+        slot = checker.number(row, "slot", "heure", campaign.block.slot_count)
+        rank = checker.number(row, "rank", "rang", campaign.max_choices)
         activity = checker.activity(row, campaign, slot)
         for key, column, label in (
             ((student.id, slot, "rank", rank), "rank", "rang"),

@@ -72,12 +72,12 @@ BAD_FILES = {
     ),
     "rank_too_high": (
         ["STU101;1;1;P1-A01", "STU101;1;4;P1-A02"],
-        "voeux.csv:3 : colonne « rank » : valeur invalide (valeur : « 4 ») ; nombre "
+        "voeux.csv:3 : colonne « rank » : rang invalide (valeur : « 4 ») ; nombre "
         "entier de 1 à 3 attendu",
     ),
     "slot_unknown": (
         ["STU101;3;1;P1-A01"],
-        "voeux.csv:2 : colonne « slot » : valeur invalide (valeur : « 3 ») ; nombre "
+        "voeux.csv:2 : colonne « slot » : heure invalide (valeur : « 3 ») ; nombre "
         "entier de 1 à 2 attendu",
     ),
     "activity_of_other_block": (
