@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import openpyxl
 import pytest
 
 from apkit.errors import RosterError
@@ -293,3 +294,63 @@ def test_load_teachers_school_spreadsheet():
     assert (first.last_name, first.first_name) == ("BAKOWSKI", "Agnieszka")
     assert first.email == "agnieszka.bakowski@example.org"
     assert teachers.teacher_id.is_unique
+
+
+def test_load_siecle_bad_date_warn_keeps_pupil():
+    roster = load(BAD / "siecle_unreadable_date.xml", on_bad_rows="warn")
+
+    pupil = roster.students.set_index("student_id").loc["12"]
+    assert pupil.birth_date is None
+    assert pupil.class_name == "2de1"
+    assert roster.warnings == [
+        "ligne 16, colonne « DATE_NAISS » : date illisible (valeur : « 2010-13-45 ») ; "
+        "ligne gardée sans cette valeur"
+    ]
+
+
+def test_load_uncertain_name_split_warned(tmp_path):
+    path = write(
+        tmp_path / "liste_2de1.csv", "Élève;Né(e) le\nDUPONT JEAN;12/03/2010\n"
+    )
+
+    roster = load(path)
+
+    row = roster.students.iloc[0]
+    assert (row.last_name, row.first_name) == ("DUPONT", "JEAN")
+    assert row.raw_name == "DUPONT JEAN"
+    assert roster.warnings == [
+        "ligne 2 : « DUPONT JEAN » coupé en nom « DUPONT » et prénom « JEAN » sans "
+        "certitude ; vérifiez"
+    ]
+
+
+def test_load_wims_passwords_not_kept():
+    roster = load(FORMATS / "wims/wims_import_depuis_pronote2wims_205.csv")
+
+    students = roster.students
+    assert "password" not in students.columns
+    assert all("password" not in extra for extra in students.extra)
+    assert list(students.id_source.unique()) == ["login"]
+    assert students.class_name.isna().all()
+
+
+def test_load_workbook_class_from_sheet_name(tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Seconde 3"
+    sheet.append(["Nom", "Prénom", "Date de naissance", "Note"])
+    sheet.append(["MARTIN", "Léa", 40249, 12.5])
+    sheet.append(["ROUX", "Hugo", dt.datetime(2010, 6, 5), None])
+    path = tmp_path / "notes.xlsx"
+    workbook.save(path)
+
+    roster = load(path, classes=["203", "204"])
+
+    students = roster.students
+    assert roster.format == "xlsx"
+    assert list(students.class_name) == ["203", "203"]
+    assert list(students.class_source) == ["sheet_name", "sheet_name"]
+    assert list(students.birth_date) == [dt.date(2010, 3, 12), dt.date(2010, 6, 5)]
+    assert list(students.sheet) == ["Seconde 3", "Seconde 3"]
+    assert students.iloc[0].extra == {"Note": "12.5"}
+    assert list(students.line) == [2, 3]
