@@ -1,4 +1,4 @@
-"""Tests of apkit.roster on generic spreadsheets: the school's own CSV first."""
+"""Tests of apkit.roster.load and load_teachers: options, policies, formats."""
 
 from __future__ import annotations
 
