@@ -434,7 +434,8 @@ def publication_messages(
     if publication.changed:
         raise MailError(
             f"La publication {publication_id} n'est plus à jour après une correction "
-            "; mettez-la à jour (apkit publish --update) avant de l'envoyer"
+            f"; mettez-la à jour (apkit publish --update {publication_id}) avant de "
+            "l'envoyer"
         )
     manifest = read_manifest(publication)
     info = campaign_info(store, publication.campaign_id)

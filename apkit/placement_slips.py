@@ -2,7 +2,7 @@
 
 :func:`student_placements` reads a campaign's placements, one
 :class:`StudentPlacement` per student of the block present in the period;
-:func:`write_slips` prints them four to an A4 page, and :func:`write_class_pdf`
+:func:`write_slips` prints them five to an A4 page, and :func:`write_class_pdf`
 prints a class's list for its class teacher. The text uses DejaVu Sans, shipped
 in ``apkit/fonts``, as the attendance sheets of :mod:`apkit.exports.pdf` do.
 """
@@ -25,8 +25,8 @@ from apkit.model import Activity, Division, Enrolment, Student
 from apkit.names import sort_key
 from apkit.store import Store
 
-SLIPS_PER_PAGE = 4
-SLIP_HEIGHT = 66.0  # millimetres; four slips fill an A4 page inside its margins
+SLIPS_PER_PAGE = 5
+SLIP_HEIGHT = 54.6  # millimetres; five slips fill an A4 page inside its margins
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,7 @@ def write_slips(
     base_url: str | None = None,
     codes: dict[int, str] | None = None,
 ) -> Path:
-    """Write the placement slips of ``placements`` into one PDF, four a page.
+    """Write the placement slips of ``placements`` into one PDF, five a page.
 
     Raises
     ------
@@ -269,7 +269,13 @@ def write_class_pdf(frame: pd.DataFrame, title: str, path: Path) -> Path:
     document.multi_cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
     document.ln(2)
     document.set_font(FONT_FAMILY, "", 9)
+    # Activity titles get three times the width of a room, names twice.
+    widths = [
+        1 if column.startswith("Salle") else 3 if column.startswith("Heure") else 2
+        for column in map(str, frame.columns)
+    ]
     with document.table(
+        col_widths=widths,
         line_height=5,
         text_align="LEFT",
         headings_style=FontFace(emphasis="BOLD"),

@@ -300,6 +300,7 @@ def purge_school_year(
     actor: str,
     force: bool = False,
     today: dt.date | None = None,
+    preview: bool = False,
 ) -> PurgeReport:
     """Delete a finished school year and the leavers it concerned, in one transaction.
 
@@ -320,6 +321,8 @@ def purge_school_year(
         Purge even though the year's last period has not ended yet.
     today
         The current date; by default the computer's.
+    preview
+        Count what would be deleted, then roll the transaction back.
 
     Returns
     -------
@@ -334,7 +337,8 @@ def purge_school_year(
     """
     _check_year_format(school_year)
     today = today or dt.date.today()
-    with store.write() as session:
+    # A read session always ends in a rollback, which is what a preview needs.
+    with store.read() if preview else store.write() as session:
         year_end = _year_end(session, school_year)
         if year_end >= today and not force:
             raise PurgeError(
@@ -345,6 +349,8 @@ def purge_school_year(
         counts = _purge(session, school_year, year_end)
         report = PurgeReport(school_year=school_year, **counts)
         audit.record(session, actor=actor, action="purge_year", after=asdict(report))
+    if preview:
+        return report
     log.info("school year %s purged by %s: %s", school_year, actor, counts)
     return report
 

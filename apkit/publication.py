@@ -3,7 +3,7 @@
 :func:`publish` writes, into ``out_dir/2025-2026_P1_A_2026-12-04/``:
 
 - ``eleves/fiches_<classe>.pdf``: placement slips
-  (:mod:`apkit.placement_slips`), one student per slip, four a page: name,
+  (:mod:`apkit.placement_slips`), one student per slip, five a page: name,
   class, each slot's activity, teacher and room, the period's dates and the
   student's personal page;
 - ``enseignants/<identifiant>_<nom>.pdf`` and ``.xlsx``: each AP teacher's
@@ -153,8 +153,8 @@ def _check_publishable(store: Store, campaign_id: int) -> CampaignStatus:
         label = campaign_label(campaign)
     if status not in PUBLISHABLE:
         raise CampaignError(
-            f"La campagne {label} est {STATUS_LABELS[status]} : fermez-la avant de "
-            "publier ses résultats"
+            f"La campagne {label} est {STATUS_LABELS[status]} : seule une campagne "
+            "fermée se publie ; fermez-la d'abord (apkit close)"
         )
     return status
 

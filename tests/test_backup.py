@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, text
 
 from apkit.backup import BackupError, backup, inspect_backup, restore
+from apkit.cli import main
 from apkit.model import (
     Activity,
     Block,
@@ -179,3 +180,21 @@ def test_inspect_backup_rejects_other_file(tmp_path):
     assert caught.value.path == other
     with pytest.raises(BackupError, match="Sauvegarde introuvable"):
         inspect_backup(tmp_path / "absent.sqlite")
+
+
+def test_cli_backup_and_restore(sqlite_store, tmp_path, capsys):
+    _build_school(sqlite_store)
+    archive = tmp_path / "sauvegarde.sqlite"
+    database = ["--database", sqlite_store.url]
+
+    assert main([*database, "backup", str(archive)]) == 0
+    assert f"Sauvegarde écrite : {archive}" in capsys.readouterr().out
+    with sqlite_store.write() as session:
+        session.execute(text("DELETE FROM enrolments"))
+
+    assert main([*database, "restore", str(archive)]) == 0
+    assert "Base restaurée depuis" in capsys.readouterr().out
+    assert len(_enrolments(sqlite_store)) == 4
+
+    assert main([*database, "restore", str(tmp_path / "absent.sqlite")]) == 2
+    assert "Sauvegarde introuvable" in capsys.readouterr().err

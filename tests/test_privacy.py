@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from apkit import audit
+from apkit.cli import main
 from apkit.errors import NotFoundError
 from apkit.model import (
     AccessCode,
@@ -311,3 +312,35 @@ def test_purge_bad_year_rejected(sqlite_store, year, message):
         purge_school_year(sqlite_store, year, actor="coordination")
     assert caught.value.school_year == year
     assert _count(sqlite_store, Student) == 4
+
+
+def test_purge_preview_deletes_nothing(store):
+    _build_two_years(store)
+    preview = purge_school_year(store, "2024-2025", actor="coordination", preview=True)
+    assert preview.students == 1
+    assert preview.enrolments == 4
+    assert _count(store, Student) == 4
+    assert _count(store, Enrolment) == 7
+    assert _count(store, AuditEntry, AuditEntry.action == "purge_year") == 0
+
+
+def test_cli_export_and_purge(sqlite_store, tmp_path, capsys):
+    _build_two_years(sqlite_store)
+    database = ["--database", sqlite_store.url]
+    target = tmp_path / "export" / "STU002.json"
+
+    assert main([*database, "export-student", "STU002", "--output", str(target)]) == 0
+    exported = json.loads(target.read_text("utf-8"))
+    assert exported["identite"]["nom"] == "ZIELIŃSKA"
+
+    assert main([*database, "purge-year", "2024-2025"]) == 0
+    preview = capsys.readouterr().out
+    assert "rien n'a été supprimé. Relancez avec --yes" in preview
+    assert "élèves partis : 1" in preview
+    assert _count(sqlite_store, Student) == 4
+
+    assert main([*database, "--json", "purge-year", "2024-2025", "--yes"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["deleted"] is True
+    assert result["students"] == 1
+    assert _count(sqlite_store, Student) == 3

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from apkit.cli import main
 from apkit.corrections import move_student
 from apkit.errors import CampaignError
 from apkit.model import Campaign, CampaignStatus, Publication, Teacher
@@ -152,7 +153,9 @@ def test_publish_with_new_codes_prints_links(sqlite_store, tmp_path):
 
 def test_publish_open_campaign_rejected(store, tmp_path):
     school = small_school(store, status=CampaignStatus.OPEN)
-    with pytest.raises(CampaignError, match="P1, barrette A est ouverte : fermez-la"):
+    with pytest.raises(
+        CampaignError, match="P1, barrette A est ouverte : seule une campagne fermée"
+    ):
         publish(store, school.campaign_id, tmp_path / "out", actor="coordination")
     assert not (tmp_path / "out").exists()
     with store.read() as session:
@@ -224,3 +227,32 @@ def test_correction_updates_affected_only(store, school, tmp_path):
     manifest = json.loads((folder / "publication.json").read_text("utf-8"))
     assert manifest["mises_a_jour"][0]["eleves"] == [moved]
     assert manifest["inscriptions"][str(moved)]["1"] == school.activities["A2"]
+
+
+def test_cli_publish_update_and_send(sqlite_store, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("APKIT_SMTP_URL", raising=False)
+    monkeypatch.delenv("APKIT_MAIL_FROM", raising=False)
+    small_school(sqlite_store, status=CampaignStatus.CLOSED)
+    database = ["--database", sqlite_store.url]
+    output = tmp_path / "pub"
+
+    arguments = ["publish", "--period", "P1", "--block", "A", "--output", str(output)]
+    assert main([*database, "--json", *arguments]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["folder"].startswith(str(output))
+    assert "eleves/fiches_2de1.pdf" in result["files"]
+
+    assert main([*database, "publish", "--update", str(result["publication"])]) == 0
+    assert "mise à jour" in capsys.readouterr().out
+
+    assert main([*database, "publish", "--output", str(output)]) == 2
+    assert "indiquez --period et --block" in capsys.readouterr().err
+
+    send = ["send", "--publication", str(result["publication"])]
+    assert main([*database, *send]) == 2
+    assert "Adresse d'expéditeur manquante" in capsys.readouterr().err
+    dry_run = [*send, "--dry-run", str(tmp_path / "eml"), "--sender", "ap@example.org"]
+    assert main([*database, *dry_run]) == 0
+    # Nobody in the small school has an e-mail address.
+    assert capsys.readouterr().out.startswith("Messages écrits dans")
+    assert list((tmp_path / "eml").iterdir()) == []

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "apkit.cli.allocation_commands",
     "apkit.cli.serve_commands",
     "apkit.cli.report_commands",
+    "apkit.cli.admin_commands",
 ]
 
 log = logging.getLogger(__name__)
