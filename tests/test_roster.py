@@ -354,3 +354,15 @@ def test_load_workbook_class_from_sheet_name(tmp_path):
     assert list(students.sheet) == ["Seconde 3", "Seconde 3"]
     assert students.iloc[0].extra == {"Note": "12.5"}
     assert list(students.line) == [2, 3]
+
+
+def test_load_header_only_file_has_no_students(tmp_path):
+    path = write(tmp_path / "eleves.csv", "Nom;Prénom;Classe;Né(e) le\n")
+
+    roster = load(path)
+
+    assert roster.students.empty
+    assert list(roster.students.columns[: len(STUDENT_COLUMNS)]) == list(
+        STUDENT_COLUMNS
+    )
+    assert roster.dropped.empty

@@ -106,7 +106,7 @@ class StudentRows:
         filled = values != ""
         empty = ~filled.any(axis=1)
         first = values[np.arange(len(values)), filled.argmax(axis=1)]
-        footer = np.array([bool(_FOOTER.match(text)) for text in first]) & ~empty
+        footer = np.array([bool(_FOOTER.match(t)) for t in first], dtype=bool) & ~empty
         width = min(len(self.layout.headers), texts.shape[1])
         header = texts.iloc[:, :width].eq(self.layout.headers[:width]).all(axis=1)
         header = header.to_numpy() & ~empty
