@@ -268,10 +268,10 @@ def teacher_rows(
     for line, record in zip(
         _lines(frame), frame.to_dict(orient="records"), strict=True
     ):
-        row = {
+        row: dict[str, str] = {
             k: _cell(record.get(k)) for k in ("teacher_id", "last_name", "first_name")
         }
-        row["email"] = _cell(record.get("email")) or None
+        row["email"] = _cell(record.get("email"))
         if not row["teacher_id"]:
             key = name_key(row["last_name"], row["first_name"])
             row["teacher_id"] = f"nom-{key}"[:64]

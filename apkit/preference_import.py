@@ -196,7 +196,7 @@ class _Checker:
 
     def campaign(self, row, student: Student) -> Campaign:
         block_id = student.division.block_id if student.division else None
-        campaign = self.campaigns.get(block_id)
+        campaign = self.campaigns.get(block_id) if block_id is not None else None
         if campaign is None:
             raise self.fail(
                 row,

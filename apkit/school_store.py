@@ -337,10 +337,13 @@ def _check_unused(session: Session, activity: Activity, label: str, why: str) ->
     """Raise unless no preference or enrolment names the activity."""
     uses = 0
     for entity in (Preference, Enrolment):
-        uses += session.scalar(
-            select(func.count())
-            .select_from(entity)
-            .where(entity.activity_id == activity.id)
+        uses += (
+            session.scalar(
+                select(func.count())
+                .select_from(entity)
+                .where(entity.activity_id == activity.id)
+            )
+            or 0
         )
     if uses:
         raise CampaignError(

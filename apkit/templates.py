@@ -123,8 +123,10 @@ def write_xlsx(path: str | Path) -> Path:
             sheet.column_dimensions[letter].width = width
             sheet.cell(row=1, column=index).font = Font(bold=True)
             number_format = _number_format(header)
-            for row in range(2, ROWS_FORMATTED + 2) if number_format else ():
-                sheet.cell(row=row, column=index).number_format = number_format
+            if number_format is None:
+                continue
+            for row_number in range(2, ROWS_FORMATTED + 2):
+                sheet.cell(row=row_number, column=index).number_format = number_format
         sheet.freeze_panes = "A2"
     workbook.save(path)
     return path
