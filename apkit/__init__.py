@@ -86,6 +86,10 @@ _LAZY_MODULES = {
         "authenticate",
         "generate_codes",
     ),
+    "apkit.backup": ("BackupError", "backup", "restore"),
+    "apkit.privacy": ("PurgeError", "export_student", "purge_school_year"),
+    "apkit.publication": ("publish", "update_publication"),
+    "apkit.mailing": ("MailError", "SmtpSettings", "send_publication"),
 }
 _LAZY = {name: module for module, names in _LAZY_MODULES.items() for name in names}
 
@@ -106,6 +110,17 @@ def __dir__() -> list[str]:
 __version__ = "0.1.0"
 
 __all__ = [
+    "BackupError",
+    "MailError",
+    "PurgeError",
+    "SmtpSettings",
+    "backup",
+    "export_student",
+    "publish",
+    "purge_school_year",
+    "restore",
+    "send_publication",
+    "update_publication",
     "Identity",
     "authenticate",
     "generate_codes",
