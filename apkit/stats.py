@@ -106,7 +106,10 @@ def _sort_column(column: pd.Series) -> pd.Series:
 
 
 def _distinct_students(
-    session: Session, entity: type, activity_ids: list[int], rank: int | None = None
+    session: Session,
+    entity: type[Enrolment] | type[Preference],
+    activity_ids: list[int],
+    rank: int | None = None,
 ) -> dict[int, int]:
     statement = select(entity.activity_id, entity.student_id).where(
         entity.activity_id.in_(activity_ids)

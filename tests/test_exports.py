@@ -412,7 +412,7 @@ def test_sample_attendance_one_page_per_group(sample_store, tmp_path):
         assert len(_student_lines(page)) == row["Inscrits"] + 3
 
 
-def test_attendance_pdf_tab_in_name_printed_as_space(school, tmp_path):
+def test_attendance_pdf_tab_as_space(school, tmp_path):
     store, ids = school
     with store.write() as session:
         activity = session.get(Activity, ids["activities"]["A1"])

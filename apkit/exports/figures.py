@@ -53,9 +53,9 @@ def write_period_charts(
     return written
 
 
-def _period_figures(store: Store, period_code: str) -> list[tuple[str, object]]:
+def _period_figures(store: Store, period_code: str) -> list[tuple[str, charts.Figure]]:
     fill = stats.fill_rates(store, period_code)
-    figures: list[tuple[str, object]] = []
+    figures: list[tuple[str, charts.Figure]] = []
     for block, rows in fill.groupby("Barrette", sort=True):
         rows = rows.reset_index(drop=True)
         suffix = f"{period_code}_{block}"
