@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy.optimize import linprog
 
 from apkit.allocation import (
     AllocationError,
@@ -22,7 +23,7 @@ from apkit.allocation.baselines import (
     random_serial_dictatorship,
 )
 from apkit.allocation.engine import optimise
-from apkit.allocation.flow import solve_plain
+from apkit.allocation.flow import Network, min_cost_max_flow, solve_plain
 from apkit.allocation.milp import solve_part
 from apkit.allocation.parts import split_parts
 
@@ -468,3 +469,36 @@ def test_first_come_first_served_places_outside_choices():
         Problem((0, 1), (1,), offers, preferences)
     )
     assert len(dictatorship.unplaced) == 1
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_min_cost_max_flow_matches_linprog(seed):
+    rng = np.random.default_rng(seed)
+    nodes = int(rng.integers(4, 9))
+    pairs = set()
+    for _ in range(int(rng.integers(4, 20))):
+        tail, head = (int(x) for x in rng.integers(0, nodes, 2))
+        if tail != head and head != 0 and tail != 1 and (head, tail) not in pairs:
+            pairs.add((tail, head))
+    tails = np.array([t for t, _h in sorted(pairs)], dtype=int)
+    heads = np.array([h for _t, h in sorted(pairs)], dtype=int)
+    capacities = rng.integers(1, 4, len(tails)).astype(np.int64)
+    costs = rng.integers(0, 5, len(tails)).astype(np.int64)
+    network = Network(nodes, tails, heads, capacities, costs)
+
+    flow = min_cost_max_flow(network, np.ones(len(tails), dtype=bool))
+
+    incidence = np.zeros((nodes, len(tails)))
+    incidence[tails, np.arange(len(tails))] -= 1
+    incidence[heads, np.arange(len(tails))] += 1
+    inner = incidence[2:]
+    bounds = list(zip(np.zeros(len(tails)), capacities, strict=True))
+    best_value = -linprog(-incidence[1], A_eq=inner, b_eq=np.zeros(nodes - 2),
+                          bounds=bounds).fun  # fmt: skip
+    best_cost = linprog(costs, A_eq=np.vstack([inner, incidence[1]]),
+                        b_eq=np.append(np.zeros(nodes - 2), best_value),
+                        bounds=bounds).fun  # fmt: skip
+    assert np.all(inner @ flow == 0)
+    assert np.all((flow >= 0) & (flow <= capacities))
+    assert incidence[1] @ flow == pytest.approx(best_value)
+    assert costs @ flow == pytest.approx(best_cost)

@@ -168,45 +168,73 @@ def min_cost_max_flow(network: Network, allowed: np.ndarray) -> np.ndarray:
     Costs must be non-negative integers. The flow on each arc is returned in the
     network's arc order; arcs not allowed carry none.
     """
-    tails, heads = network.tails, network.heads
     capacities = np.where(allowed, network.capacities, 0)
-    costs = network.costs
-    flow = np.zeros(len(tails), dtype=np.int64)
+    flow = np.zeros(len(network.tails), dtype=np.int64)
     potential = np.zeros(network.nodes, dtype=np.int64)
-    # Dijkstra needs strictly positive weights: scale reduced costs and add 1 per
-    # arc, so a path's length divided by the scale, rounded down, is its cost.
-    scale = network.nodes + 1
-    keys = tails * network.nodes + heads
+    keys = network.tails * network.nodes + network.heads
     while True:
-        forward = capacities - flow > 0
-        backward = flow > 0
-        r_tails = np.concatenate([tails[forward], heads[backward]])
-        r_heads = np.concatenate([heads[forward], tails[backward]])
-        r_caps = np.concatenate([(capacities - flow)[forward], flow[backward]])
-        r_costs = np.concatenate([costs[forward], -costs[backward]])
-        reduced = r_costs + potential[r_tails] - potential[r_heads]
-        graph = csr_array(
-            ((reduced * scale + 1).astype(float), (r_tails, r_heads)),
-            shape=(network.nodes, network.nodes),
-        )
-        distance = dijkstra(graph, indices=0)
-        if not np.isfinite(distance[1]):
+        residual = _Residual.of(network, capacities, flow)
+        if not _raise_potentials(network.nodes, residual, potential):
             return flow
-        steps = np.floor_divide(
-            np.where(np.isfinite(distance), distance, distance[1]), scale
-        ).astype(np.int64)
-        potential += np.minimum(steps, steps[1])
-
-        reduced = r_costs + potential[r_tails] - potential[r_heads]
-        tight = reduced == 0
-        admissible = csr_array(
-            (r_caps[tight].astype(np.int32), (r_tails[tight], r_heads[tight])),
-            shape=(network.nodes, network.nodes),
-        )
-        result = maximum_flow(admissible, 0, 1)
+        result = maximum_flow(residual.admissible(network.nodes, potential), 0, 1)
         if result.flow_value == 0:
             return flow
         flow += _net_flow(result.flow, keys, network.nodes)
+
+
+@dataclass
+class _Residual:
+    """Arcs that can still carry flow: forward arcs not full, backward arcs used."""
+
+    tails: np.ndarray
+    heads: np.ndarray
+    capacities: np.ndarray
+    costs: np.ndarray
+
+    @classmethod
+    def of(cls, network: Network, capacities: np.ndarray, flow: np.ndarray):
+        forward = capacities - flow > 0
+        backward = flow > 0
+        return cls(
+            tails=np.concatenate([network.tails[forward], network.heads[backward]]),
+            heads=np.concatenate([network.heads[forward], network.tails[backward]]),
+            capacities=np.concatenate([(capacities - flow)[forward], flow[backward]]),
+            costs=np.concatenate([network.costs[forward], -network.costs[backward]]),
+        )
+
+    def reduced_costs(self, potential: np.ndarray) -> np.ndarray:
+        return self.costs + potential[self.tails] - potential[self.heads]
+
+    def admissible(self, nodes: int, potential: np.ndarray) -> csr_array:
+        """Return the arcs of zero reduced cost as a capacity matrix."""
+        tight = self.reduced_costs(potential) == 0
+        return csr_array(
+            (
+                self.capacities[tight].astype(np.int32),
+                (self.tails[tight], self.heads[tight]),
+            ),
+            shape=(nodes, nodes),
+        )
+
+
+def _raise_potentials(nodes: int, residual: _Residual, potential: np.ndarray) -> bool:
+    """Add shortest distances to the potentials; tell whether the sink is reachable.
+
+    Dijkstra needs strictly positive weights, so reduced costs are scaled and 1
+    is added per arc: a path's length divided by the scale, rounded down, is its
+    cost, and among equal costs the path with fewest arcs is shortest.
+    """
+    scale = nodes + 1
+    weights = (residual.reduced_costs(potential) * scale + 1).astype(float)
+    graph = csr_array((weights, (residual.tails, residual.heads)), shape=(nodes, nodes))
+    distance = dijkstra(graph, indices=0)
+    if not np.isfinite(distance[1]):
+        return False
+    steps = np.floor_divide(
+        np.where(np.isfinite(distance), distance, distance[1]), scale
+    ).astype(np.int64)
+    potential += np.minimum(steps, steps[1])
+    return True
 
 
 def _net_flow(matrix, keys: np.ndarray, nodes: int) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Hashable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -131,7 +132,7 @@ def _report(
     campaign: Campaign,
     students: dict[int, Student],
     seed: int | None,
-    unplaced_reasons: dict[tuple[int, int], str],
+    unplaced_reasons: Mapping[tuple[Hashable, int], str],
 ) -> AllocationReport:
     activities = {a.id: a for a in campaign.activities}
     enrolments = {

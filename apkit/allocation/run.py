@@ -13,12 +13,19 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Hashable
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from apkit.allocation.engine import solve
-from apkit.allocation.problem import Allocation, Offer, Problem
+from apkit.allocation.problem import (
+    Allocation,
+    Offer,
+    Problem,
+    RepeatKey,
+    StudentKey,
+)
 from apkit.allocation.report import (
     ACTION,
     AllocationReport,
@@ -208,7 +215,9 @@ def _offer(activity: Activity, students: dict[int, Student], named: set[int]) ->
 
 def _history(
     session: Session, campaign: Campaign, student_ids: list[int]
-) -> tuple[dict[int, frozenset], dict[int, frozenset]]:
+) -> tuple[
+    dict[StudentKey, frozenset[RepeatKey]], dict[StudentKey, frozenset[Hashable]]
+]:
     """Return each student's earlier activities (folded title, teacher) and teachers."""
     period = campaign.period
     statement = (
