@@ -259,11 +259,26 @@ _KINDS = ("added", "left", "changed_class", "unchanged", "returned", "updated")
 
 
 def _dropped_texts(roster: Any) -> list[str]:
-    """Return the folded text of the rows the loader left out (``Roster.dropped``)."""
+    """Return the folded text of the rows the loader left out, except leavers'.
+
+    A student whose row the loader could not read is still at school, so the
+    import must not mark them as left. A row left out because the export gives a
+    past leaving date is the opposite: that student has left.
+    """
     dropped = getattr(roster, "dropped", None)
     if not isinstance(dropped, pd.DataFrame) or "text" not in dropped.columns:
         return []
-    return [fold(str(text)) for text in dropped["text"].dropna()]
+    texts = []
+    for row in dropped.itertuples():
+        # NOTE: apkit.roster marks leavers only in the French reason text, so
+        # this test follows its wording ("a quitté l'établissement le ...").
+        has_left = fold(str(getattr(row, "reason", ""))).startswith(_LEFT_REASON)
+        if isinstance(row.text, str) and not has_left:
+            texts.append(fold(row.text))
+    return texts
+
+
+_LEFT_REASON = fold("a quitté l'établissement")
 
 
 def _named_in(student: Student, texts: list[str]) -> bool:

@@ -198,7 +198,8 @@ def _frozen_header_settings(sheet_names: list[str]) -> ConfigItemSet:
     tables = ConfigItemMapNamed(name="Tables")
     for name in sheet_names:
         entry = ConfigItemMapEntry(name=name)
-        # A vertical split at row 1 in mode 2 is LibreOffice's "freeze first row".
+        # A vertical split at row 1 in mode 2 is how LibreOffice stores "freeze
+        # first row". NOTE: no LibreOffice was at hand to open the file and check.
         for key, value in (
             ("HorizontalSplitMode", "0"),
             ("VerticalSplitMode", "2"),

@@ -319,3 +319,16 @@ def test_row_dropped_by_loader_not_marked_left(school, tmp_path):
     changes = import_roster(school, students, actor="test")
     assert changes.left.empty
     assert student(school, "STU083").left_on is None
+
+
+def test_leaver_dropped_by_loader_marked_left(school, tmp_path):
+    import_roster(school, load_rows(tmp_path, SMALL), actor="test", today=TODAY)
+    path = tmp_path / "sortie.csv"
+    rows = [r + (";05/10/2025" if r.startswith("STU083;") else ";") for r in SMALL]
+    path.write_text("\n".join([HEADER + ";date_sortie", *rows]) + "\n", "utf-8")
+    students = roster.load(path, today=TODAY)
+    assert students.dropped["reason"].tolist() == [
+        "a quitté l'établissement le 05/10/2025"
+    ]
+    changes = import_roster(school, students, actor="test", today=TODAY)
+    assert changes.left["student_id"].tolist() == ["STU083"]
