@@ -366,3 +366,13 @@ def test_load_header_only_file_has_no_students(tmp_path):
         STUDENT_COLUMNS
     )
     assert roster.dropped.empty
+
+
+def test_load_class_column_wins_over_argument():
+    roster = load(SCHOOL / "students.csv", class_name="2de5")
+
+    assert roster.students.iloc[0].class_name == "2de1"
+    assert roster.warnings == [
+        "class_name='2de5' ignoré : la colonne « class_name » donne la classe de "
+        "chaque ligne"
+    ]

@@ -90,6 +90,12 @@ class TabularReader:
                 sheet_class, source = self._class_source(
                     grid, layout, class_name, matcher
                 )
+            if class_name and source == "column":
+                column = layout.header_of("class_name")
+                collector.warn(
+                    f"class_name='{class_name}' ignoré : la colonne « {column} » "
+                    "donne la classe de chaque ligne"
+                )
             StudentRows(
                 grid,
                 layout,
