@@ -301,14 +301,5 @@ def _student_page_modules() -> set[str]:
 
 def test_student_page_imports_stay_lean():
     loaded = _student_page_modules()
-    for heavy in ("pandas", "matplotlib", "voila.utils"):
+    for heavy in ("pandas", "matplotlib", "scipy", "voila.utils"):
         assert heavy not in loaded, f"{heavy} imported by the student page"
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="apkit.campaigns imports scipy at module level for its max-flow "
-    "feasibility check, and apkit.signup imports apkit.campaigns",
-)
-def test_student_page_imports_no_scipy():
-    assert "scipy" not in _student_page_modules()

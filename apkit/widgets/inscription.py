@@ -69,7 +69,7 @@ class ActivityOffer:
 
 @dataclass
 class StudentView:
-    """What the student page shows, read in one transaction."""
+    """The data the student page shows, read in one transaction."""
 
     student_id: int
     name: str
@@ -349,6 +349,7 @@ class InscriptionPage:
             button = widgets.Button(
                 description="S'inscrire" if placed is None else "Changer pour celui-ci",
                 disabled=offer.places_left == 0,
+                tooltip=f"S'inscrire à « {offer.title} »",
                 layout=widgets.Layout(width="auto"),
             )
             self._targets[button.model_id] = offer.id

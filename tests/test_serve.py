@@ -1,0 +1,81 @@
+"""Serving with Voilà: the command line, a busy port, and a clean stop on SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from apkit.serve import (
+    ServeError,
+    VoilaServer,
+    free_port,
+    normalize_base_url,
+    port_is_open,
+    voila_command,
+)
+
+
+def test_voila_command_options():
+    command = voila_command(port=9100, base_url="ap")
+    assert command[0].endswith("voila") or command[1:3] == ["-m", "voila"]
+    for option in [
+        "--no-browser",
+        "--Voila.ip=127.0.0.1",
+        "--Voila.port=9100",
+        "--Voila.port_retries=0",
+        "--Voila.base_url=/ap/",
+        "--show_tracebacks=False",
+        "--MappingKernelManager.cull_idle_timeout=900",
+        "--MappingKernelManager.cull_interval=60",
+    ]:
+        assert option in command
+    assert not any("preheat" in part for part in command)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"), [("", "/"), ("/", "/"), ("ap", "/ap/"), ("/ap/x/", "/ap/x/")]
+)
+def test_normalize_base_url(given, expected):
+    assert normalize_base_url(given) == expected
+
+
+def test_busy_port_rejected(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = VoilaServer(port=port, log_path=tmp_path / "voila.log")
+        with pytest.raises(ServeError, match=f"Le port {port} est déjà utilisé"):
+            server.start()
+        assert server.process is None
+
+
+@pytest.mark.slow
+def test_apkit_serve_stops_on_sigterm(tmp_path):
+    port = free_port()
+    database = f"sqlite:///{tmp_path / 'apkit.sqlite'}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "apkit", "--database", database, "serve",
+         "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not port_is_open("127.0.0.1", port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert port_is_open("127.0.0.1", port)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert f"http://127.0.0.1:{port}/voila/render/accueil.ipynb" in output
+    assert not port_is_open("127.0.0.1", port)
