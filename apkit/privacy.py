@@ -16,7 +16,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, union, update
+from sqlalchemy import CompoundSelect, delete, func, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from apkit import audit
@@ -156,7 +156,7 @@ def _identity(student: Student) -> dict[str, Any]:
 def _division(session: Session, student: Student) -> dict[str, Any] | None:
     if student.division_id is None:
         return None
-    division = session.get(Division, student.division_id)
+    division = session.get_one(Division, student.division_id)
     block = session.get(Block, division.block_id) if division.block_id else None
     return {"classe": division.name, "barrette": block.name if block else None}
 
@@ -384,7 +384,8 @@ def _ids(session: Session, query) -> list[int]:
 def _delete(session: Session, entity, condition) -> int:
     statement = delete(entity).where(condition)
     options = {"synchronize_session": False}
-    return session.execute(statement, execution_options=options).rowcount or 0
+    result = session.execute(statement, execution_options=options)
+    return getattr(result, "rowcount", 0) or 0
 
 
 def _clear_undone_by(session: Session, audit_ids) -> None:
@@ -422,7 +423,7 @@ def _leavers_without_later_history(
     session: Session, purged_campaign_ids: list[int], year_end: dt.date
 ) -> list[int]:
     kept_ids = select(Campaign.id).where(~Campaign.id.in_(purged_campaign_ids))
-    with_history = union(
+    with_history: CompoundSelect = union(
         select(Enrolment.student_id).where(Enrolment.campaign_id.in_(kept_ids)),
         select(Preference.student_id).where(Preference.campaign_id.in_(kept_ids)),
         select(AuditEntry.student_id).where(

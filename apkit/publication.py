@@ -367,13 +367,10 @@ def changed_people(
         old = before.get(str(placement.student_id), {})
         activity_ids |= {a for a in old.values() if a}
     with store.read() as session:
-        teacher_ids = set(
-            session.scalars(
-                select(Activity.teacher_id).where(
-                    Activity.id.in_(activity_ids), Activity.teacher_id.is_not(None)
-                )
-            )
+        rows = session.scalars(
+            select(Activity.teacher_id).where(Activity.id.in_(activity_ids))
         )
+        teacher_ids = {teacher_id for teacher_id in rows if teacher_id is not None}
     return changed, teacher_ids
 
 
@@ -429,7 +426,7 @@ def update_publication(
     _write_manifest(root, info, placements, editions=editions, base_url=base_url)
 
     with store.write() as session:
-        row = session.get(Publication, publication_id)
+        row = session.get_one(Publication, publication_id)
         row.files = [*row.files, *(_relative(root, path) for path in files)]
         row.changed = False
         audit.record(
