@@ -14,10 +14,12 @@ from apkit.campaigns import find_campaign
 from apkit.errors import CampaignError, NotFoundError
 from apkit.model import (
     Activity,
+    Campaign,
     CampaignMode,
     CampaignStatus,
     Enrolment,
     EnrolmentSource,
+    UnrankedPolicy,
 )
 from apkit.sample import ensure_sample_school
 from tests.factories import small_school
@@ -214,3 +216,29 @@ def test_allocate_published_campaign_rejected(store):
 def test_allocate_unknown_campaign_rejected(store):
     with pytest.raises(NotFoundError, match="Campagne introuvable : n° 999"):
         allocate(store, 999)
+
+
+def test_allocate_leave_policy_reports_no_choice(store):
+    school = small_school(store, mode=CampaignMode.PREFERENCES)
+    with store.write() as session:
+        session.get(Campaign, school.campaign_id).unranked_policy = UnrankedPolicy.LEAVE
+    chooser = school.students[0]
+    school.builder.preference(
+        school.campaign_id, chooser, 1, 1, school.activities["A1"]
+    )
+
+    report = allocate(store, school.campaign_id)
+
+    assert report.counts["placed"] == 1
+    reasons = {(r.student_id, r.slot): r.reason for r in report.unplaced}
+    assert reasons[(school.students[1], 1)] == Reason.NO_PREFERENCE.text
+    assert reasons[(chooser, 2)] == Reason.NO_PREFERENCE.text
+    assert (chooser, 1) not in reasons
+
+
+def test_allocation_result_before_any_allocation(store):
+    school = small_school(store, mode=CampaignMode.PREFERENCES)
+    report = allocation_result(store, school.campaign_id)
+    assert report.seed is None
+    assert report.counts["placed"] == 0
+    assert {row.reason for row in report.unplaced} == {"aucune inscription"}
