@@ -1,0 +1,297 @@
+"""Crash safety: ``kill -9`` at random points of three long writes.
+
+Each trial copies a prepared SQLite database, starts a child process that runs
+one write, waits a random delay, and sends it SIGKILL. The child reports when
+its write transaction began and when it committed (an engine ``begin`` listener
+and a session ``after_commit`` listener set two events), so each kill is
+counted as landing before, during or after the transaction. Then the database
+must be entirely as before or entirely as after the complete write (compared
+row by row with both snapshots), with no group over capacity, no (student,
+slot) twice, and ``PRAGMA integrity_check`` = ok.
+
+The writes: (a) a roster import of 3,000 students
+(:func:`apkit.directory.import_roster`); (b) the allocation of the sample
+school's block A (:func:`apkit.allocation.allocate`); (c) the placement of the
+students left without a place in hour 2 (:func:`apkit.corrections.place_unplaced`).
+
+Children come from a "forkserver" that has imported apkit once, so a trial
+costs the write, not an interpreter start. ``APKIT_RELIABILITY_ROUNDS`` sets the
+trials per write (10 by default); ``APKIT_RELIABILITY_FULL=1`` runs 50.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import shutil
+import signal
+import time
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import delete, event, select, text, update
+from sqlalchemy.orm import Session
+
+from apkit.model import (
+    Activity,
+    AuditEntry,
+    Campaign,
+    CampaignStatus,
+    Enrolment,
+    Student,
+)
+from apkit.sample import ensure_sample_school
+from apkit.store import Store
+from tests.reliability import summary
+
+pytestmark = pytest.mark.reliability
+
+CAMPAIGN = 1  # P1, block A of the sample school
+ROSTER_SIZE = 3000
+SEED = 7
+CHILD_TIMEOUT_S = 120
+PRELOAD = ["apkit.directory", "apkit.allocation", "apkit.corrections", "apkit.roster"]
+
+
+def _child(kind: str, url: str, roster_path: str, began, committed) -> None:
+    """Run one write in a fresh store, setting ``began`` and ``committed``."""
+    from apkit import roster
+    from apkit.allocation import allocate
+    from apkit.corrections import place_unplaced
+    from apkit.directory import import_roster
+
+    store = Store(url, upgrade=False)
+
+    @event.listens_for(store.engine, "begin")
+    def _began(connection) -> None:
+        if connection.get_execution_options().get("apkit_write"):
+            began.set()
+
+    @event.listens_for(Session, "after_commit")
+    def _committed(session) -> None:
+        if began.is_set():
+            committed.set()
+
+    if kind == "roster":
+        students = roster.load(roster_path)
+        import_roster(store, students, actor="import", today=None)
+    elif kind == "allocation":
+        allocate(store, CAMPAIGN, seed=SEED, actor="répartition")
+    else:
+        place_unplaced(store, CAMPAIGN, actor="coordinateur", slot=2)
+    store.dispose()
+
+
+def state(url: str) -> dict:
+    """Return the rows a write may change, without timestamps."""
+    store = Store(url, upgrade=False)
+    try:
+        with store.read() as session:
+            students = session.execute(
+                select(
+                    Student.source_id,
+                    Student.last_name,
+                    Student.division_id,
+                    Student.left_on,
+                ).order_by(Student.source_id)
+            ).all()
+            enrolments = session.execute(
+                select(
+                    Enrolment.student_id,
+                    Enrolment.slot,
+                    Enrolment.activity_id,
+                    Enrolment.source,
+                    Enrolment.locked,
+                ).order_by(Enrolment.student_id, Enrolment.slot)
+            ).all()
+            audit = session.execute(
+                select(AuditEntry.action, AuditEntry.student_id).order_by(AuditEntry.id)
+            ).all()
+            status = session.scalar(
+                select(Campaign.status).where(Campaign.id == CAMPAIGN)
+            )
+            integrity = session.execute(text("PRAGMA integrity_check")).scalar()
+            capacities = dict(
+                session.execute(select(Activity.id, Activity.capacity)).all()
+            )
+    finally:
+        store.dispose()
+    return {
+        "students": students,
+        "enrolments": enrolments,
+        "audit": audit,
+        "status": status,
+        "integrity": integrity,
+        "capacities": capacities,
+    }
+
+
+def check_invariants(found: dict) -> None:
+    assert found["integrity"] == "ok"
+    pairs = Counter((row.student_id, row.slot) for row in found["enrolments"])
+    assert [pair for pair, count in pairs.items() if count > 1] == []
+    per_group = Counter((row.activity_id, row.slot) for row in found["enrolments"])
+    over = [
+        group
+        for group, count in per_group.items()
+        if count > found["capacities"][group[0]]
+        and not any(
+            row.source == "forced"
+            for row in found["enrolments"]
+            if row.activity_id == group[0]
+        )
+    ]
+    assert over == []
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def copy_database(template: Path, target: Path) -> None:
+    shutil.copy(template, target)
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory):
+    """Prepared databases: the sample school, allocated, and with hour 2 emptied."""
+    folder = tmp_path_factory.mktemp("crash")
+    sample = folder / "sample.sqlite"
+    store = Store(sqlite_url(sample))
+    ensure_sample_school(store)
+    store.dispose()
+
+    roster_path = folder / "roster.csv"
+    existing = pd.read_csv(
+        Path(__file__).parents[2] / "data/school/students.csv", sep=";"
+    )
+    classes = sorted(existing["class_name"].unique())
+    rows = [
+        {
+            "student_id": f"GEN{i:05d}",
+            "last_name": f"NOM{i:05d}",
+            "first_name": f"Prénom{i % 97}",
+            "class_name": classes[i % len(classes)],
+            "birth_date": f"{1 + i % 28:02d}/{1 + i % 12:02d}/2010",
+            "sex": "FM"[i % 2],
+        }
+        for i in range(ROSTER_SIZE - len(existing))
+    ]
+    frame = pd.concat([existing, pd.DataFrame(rows)])
+    frame.to_csv(roster_path, sep=";", index=False)
+
+    allocated = folder / "allocated.sqlite"
+    shutil.copy(sample, allocated)
+    from apkit.allocation import allocate
+
+    store = Store(sqlite_url(allocated), upgrade=False)
+    allocate(store, CAMPAIGN, seed=SEED, actor="répartition")
+    with store.write() as session:
+        session.execute(
+            delete(Enrolment).where(
+                Enrolment.campaign_id == CAMPAIGN, Enrolment.slot == 2
+            )
+        )
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == CAMPAIGN)
+            .values(status=CampaignStatus.CLOSED)
+        )
+    store.dispose()
+    return {
+        "roster": (sample, roster_path),
+        "allocation": (sample, roster_path),
+        "correction": (allocated, roster_path),
+    }
+
+
+@pytest.fixture(scope="module")
+def context():
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
+def run_child(context, kind, url, roster_path, kill) -> tuple[str, float]:
+    """Run the write and kill it as ``kill`` says; return where, and the write's time.
+
+    ``kill`` is None (let it finish), ``("start", s)`` (kill ``s`` seconds after
+    the start) or ``("begin", s)`` (``s`` seconds after the transaction began).
+    """
+    began, committed = context.Event(), context.Event()
+    process = context.Process(
+        target=_child, args=(kind, url, str(roster_path), began, committed)
+    )
+    process.start()
+    if kill is None:
+        assert began.wait(CHILD_TIMEOUT_S)
+        opened = time.monotonic()
+        process.join(CHILD_TIMEOUT_S)
+        assert process.exitcode == 0
+        assert committed.is_set()
+        return "complete", time.monotonic() - opened
+    anchor, delay = kill
+    if anchor == "start":
+        process.join(delay)
+    elif began.wait(CHILD_TIMEOUT_S):
+        time.sleep(delay)
+    if process.is_alive():
+        os.kill(process.pid, signal.SIGKILL)
+    process.join(CHILD_TIMEOUT_S)
+    if committed.is_set():
+        return "after", 0.0
+    return ("during" if began.is_set() else "before"), 0.0
+
+
+@pytest.mark.parametrize("kind", ["roster", "allocation", "correction"])
+def test_kill_at_random_point_leaves_before_or_after(
+    templates, context, tmp_path, kind
+):
+    template, roster_path = templates[kind]
+    before = state(sqlite_url(template))
+
+    complete = tmp_path / "complete.sqlite"
+    copy_database(template, complete)
+    _, duration = run_child(context, kind, sqlite_url(complete), roster_path, None)
+    after = state(sqlite_url(complete))
+    assert after != before
+    check_invariants(before)
+    check_invariants(after)
+
+    rng = random.Random(f"{kind}-{SEED}")
+    landed: Counter = Counter()
+    outcomes: Counter = Counter()
+    for trial in range(summary.rounds(default=10, full=50)):
+        path = tmp_path / f"trial{trial}.sqlite"
+        copy_database(template, path)
+        # Half the kills fall anywhere from the start, half inside the write.
+        anchor = "start" if trial % 2 else "begin"
+        span = duration * (3 if anchor == "start" else 1.1)
+        where, _ = run_child(
+            context, kind, sqlite_url(path), roster_path, (anchor, rng.uniform(0, span))
+        )
+        found = state(sqlite_url(path))
+        check_invariants(found)
+        outcome = "before" if found == before else "after" if found == after else None
+        assert outcome is not None, f"trial {trial}: partial write after a kill {where}"
+        if where == "before":
+            assert outcome == "before"
+        landed[where] += 1
+        outcomes[outcome] += 1
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    counts = {
+        "trials": sum(landed.values()),
+        "killed_before": landed["before"],
+        "killed_during": landed["during"],
+        "killed_after": landed["after"],
+        "found_before": outcomes["before"],
+        "found_after": outcomes["after"],
+    }
+    print(f"\ncrash safety ({kind}, sqlite, write {duration:.1f} s): {counts}")
+    summary.add(f"crash safety ({kind}, sqlite)", **counts)
+    assert landed["during"] > 0  # at least one kill hit the open transaction
