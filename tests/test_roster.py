@@ -376,3 +376,19 @@ def test_load_class_column_wins_over_argument():
         "class_name='2de5' ignoré : la colonne « class_name » donne la classe de "
         "chaque ligne"
     ]
+
+
+def test_load_utf8_cut_mid_character_warned(tmp_path):
+    path = tmp_path / "eleves.csv"
+    text = "Nom;Prénom;Classe\nMARTIN;Léa;2de1\nROUX;Zoé;2de1\nPETIT;Inè"
+    path.write_bytes(text.encode("utf-8")[:-1])
+
+    roster = load(path)
+
+    assert roster.encoding == "utf-8"
+    assert list(roster.students.first_name) == ["Léa", "Zoé"]
+    assert roster.dropped.to_dict("records")[0]["reason"] == "aucune classe indiquée"
+    assert roster.warnings == [
+        "le fichier s'arrête au milieu d'un caractère : il semble tronqué ; vérifiez "
+        "la dernière ligne ou téléchargez-le de nouveau"
+    ]

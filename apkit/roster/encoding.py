@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 from apkit.errors import RosterError
 
@@ -51,18 +52,32 @@ def read_bytes(path: Path, *, max_bytes: int = MAX_BYTES) -> bytes:
     return path.read_bytes()
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode a text export and return ``(text, encoding)``.
+class DecodedText(NamedTuple):
+    """A decoded text export; ``truncated`` when it ends inside a UTF-8 character."""
+
+    text: str
+    encoding: str
+    truncated: bool = False
+
+
+def decode_text(data: bytes) -> DecodedText:
+    """Decode a text export.
 
     The encoding is ``"utf-8-sig"``, ``"utf-8"`` or ``"cp1252"``. The five bytes
-    that cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) become U+FFFD.
+    that cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) become U+FFFD,
+    and so does a UTF-8 character cut by the end of the file.
     """
     if data.startswith(UTF8_BOM):
-        return data[len(UTF8_BOM) :].decode("utf-8", errors="replace"), "utf-8-sig"
+        body = data[len(UTF8_BOM) :]
+        return DecodedText(body.decode("utf-8", errors="replace"), "utf-8-sig")
     try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
+        return DecodedText(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError as exc:
+        # A download cut inside a multi-byte character is UTF-8 up to the cut,
+        # not cp1252.
+        if exc.end == len(data) and exc.reason == "unexpected end of data":
+            return DecodedText(data.decode("utf-8", errors="replace"), "utf-8", True)
+        return DecodedText(data.decode("cp1252", errors="replace"), "cp1252")
 
 
 def open_zip_member(

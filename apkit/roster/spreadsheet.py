@@ -48,7 +48,7 @@ class TabularReader:
         self.kind = kind
         self.encoding: str | None = None
 
-    def grids(self, data: bytes) -> list[Grid]:
+    def grids(self, data: bytes, collector: RowCollector) -> list[Grid]:
         """Return the grids of the file: one for a CSV, one per sheet otherwise.
 
         Raises
@@ -57,8 +57,14 @@ class TabularReader:
             When the file is unreadable or has no filled cell.
         """
         if self.kind == "csv":
-            text, self.encoding = decode_text(data)
-            grids = [read_csv_grid(text, self.path)]
+            decoded = decode_text(data)
+            self.encoding = decoded.encoding
+            if decoded.truncated:
+                collector.warn(
+                    "le fichier s'arrête au milieu d'un caractère : il semble "
+                    "tronqué ; vérifiez la dernière ligne ou téléchargez-le de nouveau"
+                )
+            grids = [read_csv_grid(decoded.text, self.path)]
         else:
             grids = read_workbook(self.path, data)
         if all(grid.is_blank() for grid in grids):
@@ -78,7 +84,7 @@ class TabularReader:
         class_name: str | None,
         matcher: ClassMatcher | None,
     ) -> Roster:
-        grids = self.grids(data)
+        grids = self.grids(data, collector)
         layouts = self._student_layouts(grids, mapping, collector)
         fields = FieldReader(collector, matcher)
         format_name = self.kind
@@ -124,7 +130,7 @@ class TabularReader:
         *,
         mapping: Mapping[str, str] | None,
     ) -> TeacherRoster:
-        grid = self.grids(data)[0]
+        grid = self.grids(data, collector)[0]
         found = find_layout(grid, mapping, TEACHER_FIELDS)
         layout = require_name_columns(grid, found, self.path)
         self._check_not_students(grid, layout)
