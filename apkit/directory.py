@@ -50,8 +50,8 @@ class RosterChanges:
     """What a roster import did, one DataFrame per kind of change.
 
     ``added``, ``left``, ``returned``, ``updated`` and ``unchanged`` have the
-    columns ``student_id``, ``last_name``, ``first_name`` and ``class_name``;
-    ``changed_class`` has ``old_class`` as well; ``skipped`` has ``line``,
+    columns ``student_id``, ``last_name``, ``first_name`` and ``class_name``, and
+    ``changed_class`` has ``old_class`` as well. ``skipped`` has ``line``,
     ``student_id`` and ``problem`` for the rows left out under
     ``on_bad_rows="warn"`` or ``"skip"``. ``created_classes`` lists the classes
     created for the import.
