@@ -138,6 +138,11 @@ def test_upload_keeps_only_base_name(set_up):
     assert upload.roster.path.parent.name.startswith("apkit-upload-")
 
 
+def test_upload_displays_as_widget(set_up):
+    bundle = coordination.roster_upload(set_up)._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
 def test_import_before_upload_asks_for_file(set_up):
     upload = coordination.roster_upload(set_up)
     assert upload.import_roster() is None

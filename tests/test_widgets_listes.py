@@ -105,6 +105,12 @@ def test_build_without_code_shows_login(school):
     assert page.groups.value == ""
 
 
+def test_page_displays_as_widget(school):
+    store, _ = school
+    bundle = listes.build(store, code="")._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
 def test_build_reads_code_from_query_string(school, monkeypatch):
     store, codes = school
     label = _teacher_label(store, "P1-A01")

@@ -106,6 +106,12 @@ def test_build_without_code_hides_charts(school):
     assert bytes(page.charts["fill"].value) == b""
 
 
+def test_page_displays_as_widget(school):
+    store, _ = school
+    bundle = statistiques.build(store, code="")._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
 def test_teacher_code_rejected(school):
     store, codes = school
     teacher_code = next(

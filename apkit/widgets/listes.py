@@ -28,6 +28,7 @@ from apkit.names import sort_key
 from apkit.store import Store
 from apkit.widgets import common
 from apkit.widgets.common import StatusArea, action, escape
+from apkit.widgets.help import help_panel
 
 log = logging.getLogger(__name__)
 
@@ -177,12 +178,16 @@ class ListsPage:
         self.groups = widgets.HTML()
 
         self.widget = common.page_box(
+            help_panel("listes"),
             self.login,
             self.status.widget,
             self.filters,
             self.downloads,
             self.groups,
         )
+
+    def _repr_mimebundle_(self, **kwargs: object) -> dict | None:
+        return self.widget._repr_mimebundle_(**kwargs)
 
     @action
     def _on_sign_in(self, _button: widgets.Button) -> None:
