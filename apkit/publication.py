@@ -354,18 +354,27 @@ def changed_people(
     placements: list[StudentPlacement],
     store: Store,
 ) -> tuple[list[StudentPlacement], set[int]]:
-    """Return the students whose placement differs from ``before``, and the
-    teachers of the activities they left or joined."""
-    changed = [
-        p
-        for p in placements
-        if before.get(str(p.student_id)) != _snapshot([p])[str(p.student_id)]
-    ]
+    """Return the students placed differently from ``before``, and the teachers.
+
+    The teachers are those of the activities that lost or gained one of these
+    students in some slot, so a teacher whose lists did not change is left out.
+    """
+    current = _snapshot(placements)
+    changed = []
     activity_ids: set[int] = set()
-    for placement in changed:
-        activity_ids |= {s.activity_id for s in placement.slots if s.activity_id}
-        old = before.get(str(placement.student_id), {})
-        activity_ids |= {a for a in old.values() if a}
+    for placement in placements:
+        key = str(placement.student_id)
+        old, new = before.get(key, {}), current[key]
+        moved_slots = [slot for slot in new if old.get(slot) != new[slot]]
+        if not moved_slots and old.keys() <= new.keys():
+            continue
+        changed.append(placement)
+        for slot in moved_slots:
+            activity_ids |= {a for a in (old.get(slot), new[slot]) if a is not None}
+    # A student gone from the block since (a leaver) left their old groups.
+    for key in before.keys() - current.keys():
+        activity_ids |= {a for a in before[key].values() if a is not None}
+
     with store.read() as session:
         rows = session.scalars(
             select(Activity.teacher_id).where(Activity.id.in_(activity_ids))
@@ -379,9 +388,9 @@ def update_publication(
 ) -> Publication:
     """Write the files of the students and teachers a later correction affected.
 
-    The slips of the students whose placement changed since the publication (or
-    its last update), their classes' lists and the lists of the teachers of the
-    activities they left or joined go into ``mises_a_jour/<n>_<date>/``; the
+    The files go into ``mises_a_jour/<n>_<date>/``: the slips of the students
+    whose placement changed since the publication (or its last update), their
+    classes' lists, and the lists of the teachers whose groups changed. The
     other files are left alone. The manifest is brought up to date and
     ``changed`` is cleared.
 

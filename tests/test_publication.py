@@ -211,8 +211,8 @@ def test_correction_updates_affected_only(store, school, tmp_path):
     teacher_b1 = source_ids[school.teachers[2]]
     assert f"enseignants/{teacher_a1}_PROF1_Prof.pdf" in kinds
     assert f"enseignants/{teacher_a2}_PROF2_Prof.xlsx" in kinds
-    # B1 kept BÉRANGER in slot 2, yet its teacher sees the student's new slip.
-    assert f"enseignants/{teacher_b1}_PROF3_Prof.pdf" in kinds
+    # B1 kept BÉRANGER in slot 2, so its teacher's lists are not rewritten.
+    assert f"enseignants/{teacher_b1}_PROF3_Prof.pdf" not in kinds
     assert not any(source_ids[t] in name for t in school.teachers[3:] for name in kinds)
     assert "eleves/fiches_2de1.pdf" in kinds
     assert "eleves/fiches_2de2.pdf" not in kinds
