@@ -17,6 +17,7 @@ from apkit.campaigns import STATUS_LABELS
 from apkit.model import Block, Campaign, Division, Period, Student
 from apkit.store import Store
 from apkit.widgets.common import escape, open_store, page_box
+from apkit.widgets.help import help_panel
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 PAGES = [
@@ -118,6 +119,7 @@ def build(store: Store | None = None) -> widgets.VBox:
     """Return the home page's widget tree, for ``accueil.ipynb``."""
     store = store or open_store()
     return page_box(
+        help_panel("accueil"),
         widgets.HTML("<h3>L'établissement</h3>"),
         widgets.HTML(summary_html(school_summary(store))),
         widgets.HTML("<h3>Pages</h3>"),

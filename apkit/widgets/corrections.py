@@ -35,6 +35,7 @@ from apkit.widgets.common import (
     page_box,
     query_params,
 )
+from apkit.widgets.help import help_panel
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ class CorrectionsPage:
             ]
         )
         self.content = widgets.VBox([])
-        self.widget = page_box(self.login_box, self.content)
+        self.widget = page_box(help_panel("corrections"), self.login_box, self.content)
         self._build_controls()
         self.student_id: int | None = None
         self._undo_targets: dict[str, int] = {}

@@ -42,6 +42,7 @@ from apkit.widgets.common import (
     page_box,
     query_params,
 )
+from apkit.widgets.help import help_panel
 
 log = logging.getLogger(__name__)
 
@@ -248,7 +249,9 @@ class InscriptionPage:
         self.refresh_button.on_click(self._on_refresh)
         self.content = widgets.VBox([])
         # The status sits above the activities, where the student's places are shown.
-        self.widget = page_box(self.login_box, self.status.widget, self.content)
+        self.widget = page_box(
+            help_panel("inscription"), self.login_box, self.status.widget, self.content
+        )
         self._targets: dict[str, int] = {}
         self._rankings: dict[int, list[widgets.Dropdown]] = {}
         if code:

@@ -25,6 +25,7 @@ from apkit.model import Block, Role
 from apkit.store import Store
 from apkit.widgets import common
 from apkit.widgets.common import StatusArea, action, escape
+from apkit.widgets.help import help_panel
 from apkit.widgets.listes import (
     XLSX_MIME,
     current_period,
@@ -169,7 +170,11 @@ class StatisticsPage:
         self.sections.layout.display = "none"
 
         self.widget = common.page_box(
-            self.login, self.status.widget, self.filters, self.sections
+            help_panel("statistiques"),
+            self.login,
+            self.status.widget,
+            self.filters,
+            self.sections,
         )
 
     def _repr_mimebundle_(self, **kwargs: object) -> dict | None:
