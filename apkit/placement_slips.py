@@ -269,11 +269,7 @@ def write_class_pdf(frame: pd.DataFrame, title: str, path: Path) -> Path:
     document.multi_cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
     document.ln(2)
     document.set_font(FONT_FAMILY, "", 9)
-    # Activity titles get three times the width of a room, names twice.
-    widths = [
-        1 if column.startswith("Salle") else 3 if column.startswith("Heure") else 2
-        for column in map(str, frame.columns)
-    ]
+    widths = [_column_weight(str(column)) for column in frame.columns]
     with document.table(
         col_widths=widths,
         line_height=5,
@@ -287,3 +283,12 @@ def write_class_pdf(frame: pd.DataFrame, title: str, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     document.output(str(path))
     return path
+
+
+def _column_weight(column: str) -> int:
+    # Activity titles get three times the width of a room, names twice.
+    if column.startswith("Salle"):
+        return 1
+    if column.startswith("Heure"):
+        return 3
+    return 2
