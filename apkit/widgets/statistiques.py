@@ -39,13 +39,14 @@ log = logging.getLogger(__name__)
 EVERY = ""  # value of the "all blocks" and "all slots" choices
 PNG_DPI = 90
 CHART_NAMES = ("fill", "demand", "blocks", "unplaced", "satisfaction", "history")
+# Tab titles: six must fit the page's 760 pixels; each chart carries its full title.
 CHART_TITLES = {
-    "fill": "Remplissage des ateliers",
-    "demand": "Premiers vœux et places",
-    "blocks": "Places et inscrits par barrette",
-    "unplaced": "Élèves non inscrits par classe",
-    "satisfaction": "Satisfaction des vœux",
-    "history": "Parcours d'un élève",
+    "fill": "Remplissage",
+    "demand": "Vœux et places",
+    "blocks": "Barrettes",
+    "unplaced": "Non inscrits",
+    "satisfaction": "Satisfaction",
+    "history": "Parcours",
 }
 # TODO: apkit.access has no administration role yet, so the page opens with the
 # coordinator's code only; add the role here once access.Role has one.
@@ -153,6 +154,8 @@ class StatisticsPage:
         self.prepare.on_click(self._on_prepare)
         self.refresh = widgets.Button(description="Actualiser", icon="refresh")
         self.refresh.on_click(self._on_refresh)
+        for button in (self.prepare, self.refresh):
+            button.layout.width = "auto"
         self.download = widgets.HTML()
         self.filters = widgets.VBox(
             [
@@ -161,6 +164,8 @@ class StatisticsPage:
             ]
         )
         self.charts = {name: widgets.Image(format="png") for name in CHART_NAMES}
+        for image in self.charts.values():
+            image.layout.display = "none"  # until a PNG is drawn into it
         self.notes = {name: widgets.HTML() for name in CHART_NAMES}
         self.sections = widgets.Tab(
             children=self._sections(), titles=[CHART_TITLES[n] for n in CHART_NAMES]
