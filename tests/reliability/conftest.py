@@ -1,7 +1,12 @@
-"""Reliability suite: write the counts the tests collected in the terminal summary."""
+"""Reliability suite: the browser fixtures, and the counts in the terminal summary."""
 
 from __future__ import annotations
 
+from tests.browser.conftest import (  # noqa: F401 - fixtures, found by name
+    browser,
+    new_page,
+    open_dashboard,
+)
 from tests.reliability import summary
 
 
