@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "apkit.cli.serve_commands",
     "apkit.cli.report_commands",
     "apkit.cli.admin_commands",
+    "apkit.cli.guide_commands",
 ]
 
 log = logging.getLogger(__name__)
