@@ -21,6 +21,7 @@ from apkit.model import (
     Enrolment,
     EnrolmentSource,
     Preference,
+    Publication,
     Role,
     Student,
     Teacher,
@@ -112,6 +113,8 @@ def test_notebooks_run_in_order(environment):
     assert forced == 1
     assert _count(store, AuditEntry, AuditEntry.reason == "demande du professeur") == 1
     assert "demande du professeur" in _outputs_text(third)
+    assert _count(store, Publication) == 3
+    assert len(list(output.glob("*/publication.json"))) == 3
 
     fourth = _execute("04_resultats_et_historique.ipynb", workdir)
     for name in (

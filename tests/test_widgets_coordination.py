@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 import apkit
 from apkit import roster
 from apkit.errors import FeasibilityError, RosterError
-from apkit.model import Activity, Campaign, CampaignStatus, Student
+from apkit.model import Activity, Campaign, CampaignStatus, Publication, Student
 from apkit.sample import ensure_sample_school
 from apkit.store import Store
 from apkit.widgets import coordination
@@ -164,16 +165,26 @@ def test_open_period_blocked_by_shortfall(sample):
     assert table.loc[table["Barrette"] == "C", "Statut"].item() == "en préparation"
 
 
-def test_open_close_publish_period(sample):
+def test_open_close_publish_period(sample, tmp_path):
     opened = coordination.open_period(sample, "P1", actor="test", allow_shortfall=True)
     assert list(opened["Statut"]) == ["ouverte"] * 3
     closed = coordination.close_period(sample, "P1", actor="test")
     assert list(closed["Statut"]) == ["fermée"] * 3
-    published = coordination.publish_period(sample, "P1", actor="test")
-    assert list(published["Statut"]) == ["publiée"] * 3
+
+    published = coordination.publish_period(sample, "P1", tmp_path, actor="test")
+
+    assert list(published["Barrette"]) == ["A", "B", "C"]
+    assert all(published["Fichiers"] > 0)
+    for folder in published["Dossier"]:
+        assert Path(folder).parent == tmp_path
+        assert (Path(folder) / "publication.json").is_file()
     with sample.read() as session:
         statuses = set(session.scalars(select(Campaign.status)))
+        publications = session.scalar(select(func.count()).select_from(Publication))
     assert statuses == {CampaignStatus.PUBLISHED}
+    assert publications == 3
+    again = coordination.publish_period(sample, "P1", tmp_path, actor="test")
+    assert again.empty
 
 
 def test_corrections_table_lists_moves(sample):

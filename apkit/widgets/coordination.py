@@ -19,7 +19,17 @@ import ipywidgets as widgets
 import pandas as pd
 from sqlalchemy import select
 
-from apkit import access, audit, campaigns, corrections, exports, reports, roster, stats
+from apkit import (
+    access,
+    audit,
+    campaigns,
+    corrections,
+    exports,
+    publication,
+    reports,
+    roster,
+    stats,
+)
 from apkit.allocation import allocate
 from apkit.directory import RosterChanges, import_roster
 from apkit.errors import NotFoundError
@@ -158,16 +168,34 @@ def allocate_period(
     return pd.DataFrame(rows, columns=ALLOCATION_COLUMNS)
 
 
-def publish_period(store: Store, period_code: str, *, actor: str) -> pd.DataFrame:
-    """Mark every closed campaign of a period as published and return the campaigns.
+def publish_period(
+    store: Store,
+    period_code: str,
+    folder: Path,
+    *,
+    actor: str,
+    base_url: str | None = None,
+) -> pd.DataFrame:
+    """Publish every closed campaign of a period with :func:`apkit.publication.publish`.
 
-    # TODO: the publication files (lists sent to students, teachers and the
-    # administration) are not written here: apkit.publication does not exist yet.
+    Each campaign gets its dated folder of files for students, teachers, class
+    teachers and the administration inside ``folder``, and becomes published.
+    Returns one row per campaign published: block, folder and number of files.
+
+    Raises
+    ------
+    OSError
+        If a file cannot be written; the campaigns before it stay published.
     """
+    rows = []
     for campaign in period_campaigns(store, period_code):
-        if campaign.status == CampaignStatus.CLOSED:
-            campaigns.mark_published(store, campaign.id, actor=actor)
-    return campaigns_table(store, period_code)
+        if campaign.status != CampaignStatus.CLOSED:
+            continue
+        done = publication.publish(
+            store, campaign.id, folder, actor=actor, base_url=base_url
+        )
+        rows.append([campaign.block, done.folder, len(done.files)])
+    return pd.DataFrame(rows, columns=["Barrette", "Dossier", "Fichiers"])
 
 
 def activities_table(store: Store, period_code: str) -> pd.DataFrame:
