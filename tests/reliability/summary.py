@@ -4,7 +4,7 @@ Each test adds its counts with :func:`add`; the folder's ``conftest.py`` writes
 them in pytest's terminal summary, so CI's log shows them with or without ``-s``.
 
 ``APKIT_RELIABILITY_ROUNDS`` sets the rounds of the randomised tests (10 by
-default); ``APKIT_RELIABILITY_FULL=1`` runs the full number (100).
+default); ``APKIT_RELIABILITY_FULL=1`` runs the full numbers (see each test).
 """
 
 from __future__ import annotations
@@ -29,8 +29,13 @@ def lines() -> list[str]:
     ]
 
 
+def full_run() -> bool:
+    """Return True under ``APKIT_RELIABILITY_FULL=1``."""
+    return os.environ.get("APKIT_RELIABILITY_FULL", "") == "1"
+
+
 def rounds(default: int = 10, full: int = 100) -> int:
     """Return how many randomised rounds or trials to run, from the environment."""
-    if os.environ.get("APKIT_RELIABILITY_FULL", "") == "1":
+    if full_run():
         return full
     return int(os.environ.get("APKIT_RELIABILITY_ROUNDS", default))

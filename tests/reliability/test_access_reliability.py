@@ -53,7 +53,7 @@ def _html(page) -> str:
     return "\n".join(w.value for w in _walk(page.widget) if isinstance(w, widgets.HTML))
 
 
-def test_query_string_cannot_open_another_student(coded_school, monkeypatch):
+def test_query_string_opens_own_page(coded_school, monkeypatch):
     store, school, codes = coded_school
     mine, other = school.students[0], school.students[3]
     monkeypatch.setenv(
@@ -100,7 +100,7 @@ def _recorded(store, code: str, client: str, now: dt.datetime) -> bool:
     return True
 
 
-def test_guessing_slowed_then_refused(coded_school):
+def test_guessing_delayed_then_rejected(coded_school):
     store, school, codes = coded_school
     right = codes[school.students[0]]
     now, waits = START, []

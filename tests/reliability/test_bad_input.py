@@ -31,7 +31,7 @@ from apkit.roster.encoding import MAX_BYTES
 from apkit.sample import ensure_sample_school
 from apkit.school import import_school, load_school
 from apkit.store import Store
-from tests.conftest import DATA, SCHOOL
+from tests.conftest import DATA, SCHOOL, new_database_url
 from tests.reliability import summary
 
 pytestmark = pytest.mark.reliability
@@ -201,7 +201,7 @@ SETUP_BUGS = [
 
 @pytest.fixture(scope="module")
 def school_store(tmp_path_factory):
-    store = Store(f"sqlite:///{tmp_path_factory.mktemp('bad') / 'apkit.sqlite'}")
+    store = Store(new_database_url(tmp_path_factory.mktemp("bad")))
     ensure_sample_school(store)
     yield store
     store.dispose()
@@ -227,7 +227,7 @@ def import_file(store: Store, path: Path) -> None:
     import_roster(store, students, actor="coordinateur")
 
 
-def assert_refused(store: Store, path: Path, error: type, message: str) -> ApkitError:
+def assert_rejected(store: Store, path: Path, error: type, message: str) -> ApkitError:
     before = row_counts(store)
     with pytest.raises(error, match=message) as caught:
         import_file(store, path)
@@ -242,8 +242,8 @@ def assert_refused(store: Store, path: Path, error: type, message: str) -> Apkit
     ROSTER_CASES,
     ids=[f"{case[0].name}/{case[1]}" for case in ROSTER_CASES],
 )
-def test_bad_roster_refused_and_nothing_written(school_store, folder, name, message):
-    error = assert_refused(
+def test_bad_roster_rejected(school_store, folder, name, message):
+    error = assert_rejected(
         school_store,
         folder / name,
         RosterError,
@@ -254,7 +254,7 @@ def test_bad_roster_refused_and_nothing_written(school_store, folder, name, mess
 
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=EMPTY_ROSTER_BUG)
 @pytest.mark.parametrize("name", EMPTY_ROSTERS)
-def test_roster_without_pupils_refused(school_store, name):
+def test_empty_roster_rejected(school_store, name):
     before = row_counts(school_store)
     try:
         import_file(school_store, HERE / name)
@@ -267,11 +267,11 @@ def test_roster_without_pupils_refused(school_store, name):
         raise AssertionError(f"{name} was imported; rows changed: {changed}")
 
 
-def test_huge_roster_refused(school_store, tmp_path):
+def test_huge_roster_rejected(school_store, tmp_path):
     huge = tmp_path / "huge.csv"
     with huge.open("wb") as stream:
         stream.truncate(MAX_BYTES + 1)
-    assert_refused(
+    assert_rejected(
         school_store,
         huge,
         RosterError,
@@ -279,7 +279,7 @@ def test_huge_roster_refused(school_store, tmp_path):
     )
 
 
-def test_zip_bomb_refused(school_store, tmp_path, monkeypatch):
+def test_zip_bomb_rejected(school_store, tmp_path, monkeypatch):
     # The real limit is 500 MiB; a 4 MiB bomb against a 1 MiB limit exercises
     # the same check without spending a minute compressing zeros.
     monkeypatch.setattr(detect, "MAX_UNPACKED_BYTES", 1024 * 1024)
@@ -287,7 +287,7 @@ def test_zip_bomb_refused(school_store, tmp_path, monkeypatch):
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("ElevesSansAdresses.xml", b"\0" * (4 * 1024 * 1024))
     assert bomb.stat().st_size < 50_000
-    assert_refused(
+    assert_rejected(
         school_store,
         bomb,
         RosterError,
@@ -296,12 +296,12 @@ def test_zip_bomb_refused(school_store, tmp_path, monkeypatch):
     )
 
 
-def test_zip_of_many_members_refused(school_store, tmp_path):
+def test_zip_many_members_rejected(school_store, tmp_path):
     many = tmp_path / "many.zip"
     with zipfile.ZipFile(many, "w") as archive:
         for number in range(5000):
             archive.writestr(f"m{number}.txt", b"")
-    error = assert_refused(
+    error = assert_rejected(
         school_store,
         many,
         RosterError,
@@ -310,13 +310,14 @@ def test_zip_of_many_members_refused(school_store, tmp_path):
     assert "m4999.txt" in str(error)  # finding: the message lists all 5000 names
 
 
-def test_hundred_thousand_columns_read_as_one_pupil(school_store, tmp_path):
+def test_wide_roster_rejected_by_class(school_store, tmp_path):
     # Extra columns are ignored, not refused: the roster still reads one pupil,
-    # and the wide file is refused at import for the class it names.
+    # and the wide file is refused at import for the class it names. Reading
+    # 100,000 columns takes 40 s to 2 min here, so the default run uses 20,000.
     wide = tmp_path / "wide.csv"
-    extra = ";".join(f"c{i}" for i in range(100_000))
+    extra = ";".join(f"c{i}" for i in range(100_000 if summary.full_run() else 20_000))
     wide.write_text(f"{HEADER};{extra}\nS001;MARTIN;Léa;2de43;12/03/2010;F\n")
-    assert_refused(
+    assert_rejected(
         school_store,
         wide,
         RosterError,
@@ -340,7 +341,7 @@ def setup_folder(tmp_path: Path, case: Path) -> Path:
     SETUP_CASES,
     ids=[f"{case[0].parent.parent.name}/{case[0].name}" for case in SETUP_CASES],
 )
-def test_bad_setup_refused_and_nothing_written(school_store, tmp_path, case, message):
+def test_bad_setup_rejected(school_store, tmp_path, case, message):
     before = row_counts(school_store)
     with pytest.raises(SetupError, match=message):
         import_school(
@@ -357,7 +358,7 @@ def test_bad_setup_refused_and_nothing_written(school_store, tmp_path, case, mes
         for n, r in SETUP_BUGS
     ],
 )
-def test_bad_setup_bytes_refused(school_store, tmp_path, case):
+def test_bad_setup_bytes_rejected(school_store, tmp_path, case):
     before = row_counts(school_store)
     with pytest.raises(SetupError, match=r"^(blocks|periods|teachers)\.csv"):
         setup = load_school(setup_folder(tmp_path, HERE / "setup" / case))

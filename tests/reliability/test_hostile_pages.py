@@ -81,7 +81,7 @@ def _watch_dialogs(page) -> list[str]:
     return fired
 
 
-def test_served_pages_show_hostile_text(hostile_served, new_page, open_dashboard):
+def test_served_pages_show_text(hostile_served, new_page, open_dashboard):
     student = next(
         c
         for c in hostile_served.codes

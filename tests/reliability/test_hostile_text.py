@@ -86,7 +86,7 @@ def hostile_school(sqlite_store):
     return sqlite_store, school, issued
 
 
-def test_pages_show_hostile_text_escaped(hostile_school):
+def test_pages_escape_hostile_text(hostile_school):
     store, school, issued = hostile_school
     student_code = next(i.code for i in issued if i.student_id == school.students[0])
     staff_code = next(i.code for i in issued if i.role.value == "coordinator")
@@ -152,7 +152,7 @@ def test_pdf_reads_back_literal_text(hostile_school, tmp_path):
 
 
 @pytest.mark.parametrize("title", PATHS + HOSTILE)
-def test_file_names_from_titles_stay_inside(tmp_path, title):
+def test_title_file_names_stay_inside(tmp_path, title):
     name = safe_filename(title, suffix=".csv")
     target = path_inside(tmp_path, name)
     assert target.parent == tmp_path.resolve()
