@@ -83,6 +83,7 @@ def test_teacher_moves_student_within_capacity(sqlite_store, school):
     )
     page = _page(sqlite_store, school)
     assert page.force.layout.display == "none"
+    assert sum(w is page.status.widget for w in _walk(page.widget)) == 1
     _pick(page, "béranger")
     assert "Atelier A1" in page.history.value
     page.target.value = school.activities["A2"]

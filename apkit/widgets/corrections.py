@@ -208,6 +208,8 @@ class CorrectionsPage:
             return
         self.identity = identity
         self.login_box.layout.display = "none"
+        # The status moves from the sign-in box to below the move controls.
+        self.login_box.children = self.login_box.children[:-1]
         self.status.clear()
         self._show_controls()
 
