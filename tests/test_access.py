@@ -46,9 +46,9 @@ def _add_people(store) -> None:
 
 
 @pytest.fixture
-def people_store(sqlite_store):
-    _add_people(sqlite_store)
-    return sqlite_store
+def people_store(database_store):
+    _add_people(database_store)
+    return database_store
 
 
 class FakeClock:

@@ -281,13 +281,13 @@ def test_open_unknown_campaign(store):
         open_campaign(store, 42, actor="coord")
 
 
-def test_sample_school_block_c_hour_2_short(sqlite_store):
-    ensure_sample_school(sqlite_store)
-    with sqlite_store.read() as session:
+def test_sample_school_block_c_hour_2_short(database_store):
+    ensure_sample_school(database_store)
+    with database_store.read() as session:
         ids = {name: find_campaign(session, "P1", name).id for name in "ABC"}
-    assert check_feasibility(sqlite_store, ids["A"]) == []
-    assert check_feasibility(sqlite_store, ids["B"]) == []
-    (problem,) = check_feasibility(sqlite_store, ids["C"])
+    assert check_feasibility(database_store, ids["A"]) == []
+    assert check_feasibility(database_store, ids["B"]) == []
+    (problem,) = check_feasibility(database_store, ids["C"])
     assert problem.message == (
         "Barrette C, heure 2 : 125 élèves pour 120 places, il manque 5 places"
     )
@@ -299,42 +299,44 @@ def _cli(store, capsys, *words):
     return code, captured.out, captured.err
 
 
-def test_cli_campaigns_and_check(sqlite_store, capsys):
-    school = _draft(sqlite_store, capacity=1)
-    code, out, _ = _cli(sqlite_store, capsys, "campaigns")
+def test_cli_campaigns_and_check(database_store, capsys):
+    school = _draft(database_store, capacity=1)
+    code, out, _ = _cli(database_store, capsys, "campaigns")
     assert code == 0
     expected = "P1 barrette A inscription directe en préparation 5 ateliers"
     assert out.split() == expected.split()
-    code, out, _ = _cli(sqlite_store, capsys, "check", "--period", "P1", "--block", "A")
+    code, out, _ = _cli(
+        database_store, capsys, "check", "--period", "P1", "--block", "A"
+    )
     assert code == 1
     assert out.splitlines()[0] == (
         "Barrette A, heure 1 : 6 élèves pour 4 places, il manque 2 places"
     )
-    code, out, _ = _cli(sqlite_store, capsys, "check", "--period", "P1", "--block", "A",
+    code, out, _ = _cli(database_store, capsys, "check", "--period", "P1", "--block", "A",
                         "--json")  # fmt: skip
     result = json.loads(out)
     assert result["problems"][1]["slot"] == 2
     assert result["problems"][1]["missing"] == 2
     assert result["problems"][1]["waivable"] is True
-    assert _status(sqlite_store, school.campaign_id) == CampaignStatus.DRAFT
+    assert _status(database_store, school.campaign_id) == CampaignStatus.DRAFT
 
 
-def test_cli_open_close_and_unplaced(sqlite_store, capsys):
-    school = _draft(sqlite_store, capacity=1)
+def test_cli_open_close_and_unplaced(database_store, capsys):
+    school = _draft(database_store, capacity=1)
     where = ["--period", "P1", "--block", "A"]
-    code, _, err = _cli(sqlite_store, capsys, "open", *where)
+    code, _, err = _cli(database_store, capsys, "open", *where)
     assert code == 2
     assert "apkit : Barrette A, heure 1 : 6 élèves pour 4 places" in err
-    code, out, _ = _cli(sqlite_store, capsys, "--json", "open", *where,
+    code, out, _ = _cli(database_store, capsys, "--json", "open", *where,
                         "--allow-shortfall", "--actor", "coord")  # fmt: skip
     assert code == 0
     assert len(json.loads(out)["warnings"]) == 2
-    code, out, _ = _cli(sqlite_store, capsys, "unplaced", *where, "--slot", "2")
+    code, out, _ = _cli(database_store, capsys, "unplaced", *where, "--slot", "2")
     assert out.splitlines()[0] == "AÏT-ALI Samir (2de2), heure 2 : pas inscrit"
     assert out.splitlines()[-1] == "6 place(s) à pourvoir."
-    code, out, _ = _cli(sqlite_store, capsys, "close", *where)
+    code, out, _ = _cli(database_store, capsys, "close", *where)
     assert out.strip() == "Campagne P1, barrette A fermée."
-    assert _status(sqlite_store, school.campaign_id) == CampaignStatus.CLOSED
-    with sqlite_store.read() as session:
+    assert _status(database_store, school.campaign_id) == CampaignStatus.CLOSED
+    with database_store.read() as session:
         actors = [e.actor for e in audit.entries(session)]
         assert actors[1] == "coord"

@@ -18,13 +18,13 @@ from apkit import charts, reports, stats
 from apkit.exports.figures import write_period_charts
 from apkit.model import Student
 from apkit.store import Store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, new_database_url
 from tests.report_school import allocated_sample_school, build_report_school
 
 
 @pytest.fixture
-def school(sqlite_store):
-    return sqlite_store, build_report_school(sqlite_store)
+def school(database_store):
+    return database_store, build_report_school(database_store)
 
 
 def _tick_labels(axis) -> list[str]:
@@ -245,7 +245,7 @@ def test_charts_module_does_not_import_pyplot():
 
 @pytest.fixture(scope="module")
 def sample_store(tmp_path_factory):
-    store = Store(f"sqlite:///{tmp_path_factory.mktemp('sample') / 'apkit.sqlite'}")
+    store = Store(new_database_url(tmp_path_factory.mktemp("sample")))
     allocated_sample_school(store)
     yield store
     store.dispose()

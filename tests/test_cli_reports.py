@@ -15,9 +15,9 @@ from tests.report_school import FORMULA_LAST, SCRIPT_TITLE, build_report_school
 
 
 @pytest.fixture
-def school(sqlite_store):
-    build_report_school(sqlite_store)
-    return sqlite_store
+def school(database_store):
+    build_report_school(database_store)
+    return database_store
 
 
 def _run(store, capsys, *argv: str) -> dict:

@@ -10,7 +10,7 @@ import pytest
 
 from apkit.cli import main
 from apkit.store import Store
-from tests.conftest import ROOT, SCHOOL
+from tests.conftest import ROOT, SCHOOL, new_database_url
 from tests.test_school import row_counts
 
 COMMANDS = [
@@ -24,8 +24,8 @@ COMMANDS = [
 
 
 @pytest.fixture
-def database(tmp_path):
-    return f"sqlite:///{tmp_path / 'apkit.sqlite'}"
+def database(database_url):
+    return database_url
 
 
 def run(capsys, *argv):
@@ -96,7 +96,7 @@ def test_import_roster_dry_run_then_real(capsys, database):
 
 
 def test_import_roster_unknown_class_writes_nothing(capsys, tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'apkit.sqlite'}")
+    store = Store(new_database_url(tmp_path))
     database = store.url
     run_json(capsys, database, "import-school", str(SCHOOL))
     before = row_counts(store)
@@ -179,7 +179,7 @@ def test_summary_json_on_both_backends(capsys, store):
 
 def test_apkit_executable(tmp_path):
     apkit = ROOT / ".venv" / "bin" / "apkit"
-    database = f"sqlite:///{tmp_path / 'apkit.sqlite'}"
+    database = new_database_url(tmp_path)
     loaded = subprocess.run(
         [apkit, "--json", "--database", database, "load-sample"],
         capture_output=True, text=True, timeout=120, check=True,

@@ -24,6 +24,7 @@ from apkit.exports import (
 from apkit.model import Activity, Enrolment, EnrolmentSource
 from apkit.names import sort_key
 from apkit.store import Store
+from tests.conftest import new_database_url
 from tests.report_school import (
     FORMULA_LAST,
     SCRIPT_TITLE,
@@ -363,7 +364,7 @@ def test_attendance_pdf_no_group(school, tmp_path):
 
 @pytest.fixture(scope="module")
 def sample_store(tmp_path_factory):
-    store = Store(f"sqlite:///{tmp_path_factory.mktemp('sample') / 'apkit.sqlite'}")
+    store = Store(new_database_url(tmp_path_factory.mktemp("sample")))
     allocated_sample_school(store)
     yield store
     store.dispose()

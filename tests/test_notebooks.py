@@ -27,7 +27,7 @@ from apkit.model import (
     Teacher,
 )
 from apkit.store import Store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, new_database_url
 
 NOTEBOOKS = ROOT / "notebooks"
 CELL_TIMEOUT_S = 600
@@ -74,7 +74,7 @@ def _outputs_text(notebook: nbformat.NotebookNode) -> str:
 def environment(tmp_path_factory):
     """A new database and output folder, named in the kernels' environment."""
     folder = tmp_path_factory.mktemp("notebooks")
-    url = f"sqlite:///{folder / 'apkit.sqlite'}"
+    url = new_database_url(folder)
     output = folder / "sorties"
     patch = pytest.MonkeyPatch()
     patch.setenv("APKIT_DATABASE_URL", url)

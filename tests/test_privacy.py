@@ -306,12 +306,12 @@ def test_purge_unfinished_year_forced(store):
         ("2019-2020", "Aucune période de l'année 2019-2020"),
     ],
 )
-def test_purge_bad_year_rejected(sqlite_store, year, message):
-    _build_two_years(sqlite_store)
+def test_purge_bad_year_rejected(database_store, year, message):
+    _build_two_years(database_store)
     with pytest.raises(PurgeError, match=message) as caught:
-        purge_school_year(sqlite_store, year, actor="coordination")
+        purge_school_year(database_store, year, actor="coordination")
     assert caught.value.school_year == year
-    assert _count(sqlite_store, Student) == 4
+    assert _count(database_store, Student) == 4
 
 
 def test_purge_preview_deletes_nothing(store):
@@ -324,9 +324,9 @@ def test_purge_preview_deletes_nothing(store):
     assert _count(store, AuditEntry, AuditEntry.action == "purge_year") == 0
 
 
-def test_cli_export_and_purge(sqlite_store, tmp_path, capsys):
-    _build_two_years(sqlite_store)
-    database = ["--database", sqlite_store.url]
+def test_cli_export_and_purge(database_store, tmp_path, capsys):
+    _build_two_years(database_store)
+    database = ["--database", database_store.url]
     target = tmp_path / "export" / "STU002.json"
 
     assert main([*database, "export-student", "STU002", "--output", str(target)]) == 0
@@ -337,10 +337,10 @@ def test_cli_export_and_purge(sqlite_store, tmp_path, capsys):
     preview = capsys.readouterr().out
     assert "rien n'a été supprimé. Relancez avec --yes" in preview
     assert "élèves partis : 1" in preview
-    assert _count(sqlite_store, Student) == 4
+    assert _count(database_store, Student) == 4
 
     assert main([*database, "--json", "purge-year", "2024-2025", "--yes"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["deleted"] is True
     assert result["students"] == 1
-    assert _count(sqlite_store, Student) == 3
+    assert _count(database_store, Student) == 3

@@ -18,6 +18,7 @@ from apkit.serve import (
     port_is_open,
     voila_command,
 )
+from tests.conftest import new_database_url
 
 
 def test_voila_command_options():
@@ -58,7 +59,7 @@ def test_busy_port_rejected(tmp_path):
 @pytest.mark.slow
 def test_apkit_serve_stops_on_sigterm(tmp_path):
     port = free_port()
-    database = f"sqlite:///{tmp_path / 'apkit.sqlite'}"
+    database = new_database_url(tmp_path)
     process = subprocess.Popen(
         [sys.executable, "-m", "apkit", "--database", database, "serve",
          "--port", str(port)],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from apkit.model import Activity, Campaign, CampaignStatus, Publication, Student
 from apkit.sample import ensure_sample_school
 from apkit.store import Store
 from apkit.widgets import coordination
-from tests.conftest import SCHOOL
+from tests.conftest import SCHOOL, clone_database_url, new_database_url
 
 
 def _upload_value(name: str, content: bytes) -> tuple[dict, ...]:
@@ -38,26 +37,24 @@ def _student_count(store) -> int:
 
 
 @pytest.fixture
-def set_up(sqlite_store):
+def set_up(database_store):
     """A school with its blocks, classes, teachers and periods, but no student."""
-    apkit.import_school(sqlite_store, apkit.load_school(SCHOOL), actor="test")
-    return sqlite_store
+    apkit.import_school(database_store, apkit.load_school(SCHOOL), actor="test")
+    return database_store
 
 
 @pytest.fixture(scope="module")
 def sample_template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("sample") / "apkit.sqlite"
-    store = Store(f"sqlite:///{path}")
+    url = new_database_url(tmp_path_factory.mktemp("sample"))
+    store = Store(url)
     ensure_sample_school(store)
     store.dispose()
-    return path
+    return url
 
 
 @pytest.fixture
 def sample(sample_template, tmp_path):
-    copy = tmp_path / "apkit.sqlite"
-    shutil.copyfile(sample_template, copy)
-    store = Store(f"sqlite:///{copy}")
+    store = Store(clone_database_url(sample_template, tmp_path))
     yield store
     store.dispose()
 

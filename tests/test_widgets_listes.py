@@ -6,7 +6,6 @@ import base64
 import datetime as dt
 import io
 import re
-import shutil
 
 import openpyxl
 import pytest
@@ -25,6 +24,7 @@ from apkit.model import (
 from apkit.sample import ensure_sample_school
 from apkit.store import Store
 from apkit.widgets import listes
+from tests.conftest import clone_database_url, new_database_url
 
 LINK = re.compile(r'download="([^"]+)" href="data:([^;]+);base64,([^"]+)"')
 
@@ -64,20 +64,18 @@ def _enrol(
 @pytest.fixture(scope="module")
 def school_template(tmp_path_factory):
     """The sample school with teacher and coordinator codes, built once per module."""
-    path = tmp_path_factory.mktemp("school") / "apkit.sqlite"
-    store = Store(f"sqlite:///{path}")
+    url = new_database_url(tmp_path_factory.mktemp("school"))
+    store = Store(url)
     ensure_sample_school(store)
     codes = access.generate_codes(store, teachers=True, coordinator=True)
     store.dispose()
-    return path, {code.label: code.code for code in codes}
+    return url, {code.label: code.code for code in codes}
 
 
 @pytest.fixture
 def school(school_template, tmp_path):
-    path, codes = school_template
-    copy = tmp_path / "apkit.sqlite"
-    shutil.copyfile(path, copy)
-    store = Store(f"sqlite:///{copy}")
+    url, codes = school_template
+    store = Store(clone_database_url(url, tmp_path))
     yield store, codes
     store.dispose()
 

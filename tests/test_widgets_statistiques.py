@@ -6,7 +6,6 @@ import base64
 import gc
 import io
 import re
-import shutil
 
 import ipywidgets as widgets
 import openpyxl
@@ -19,6 +18,7 @@ from apkit.model import Activity, Division, Enrolment, EnrolmentSource, Student
 from apkit.sample import ensure_sample_school
 from apkit.store import Store
 from apkit.widgets import statistiques
+from tests.conftest import clone_database_url, new_database_url
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LINK = re.compile(r'download="([^"]+)" href="data:([^;]+);base64,([^"]+)"')
@@ -55,8 +55,8 @@ def _enrol_block(store, block_id: int, codes_by_slot: dict[int, str], count: int
 @pytest.fixture(scope="module")
 def school_template(tmp_path_factory):
     """The sample school with a few enrolments in block A and the staff's codes."""
-    path = tmp_path_factory.mktemp("school") / "apkit.sqlite"
-    store = Store(f"sqlite:///{path}")
+    url = new_database_url(tmp_path_factory.mktemp("school"))
+    store = Store(url)
     ensure_sample_school(store)
     with store.read() as session:
         block_a = session.scalars(
@@ -65,15 +65,13 @@ def school_template(tmp_path_factory):
     _enrol_block(store, block_a, {1: "P1-A01", 2: "P1-A10"}, count=10)
     codes = access.generate_codes(store, teachers=True, coordinator=True)
     store.dispose()
-    return path, {code.label: code.code for code in codes}
+    return url, {code.label: code.code for code in codes}
 
 
 @pytest.fixture
 def school(school_template, tmp_path):
-    path, codes = school_template
-    copy = tmp_path / "apkit.sqlite"
-    shutil.copyfile(path, copy)
-    store = Store(f"sqlite:///{copy}")
+    url, codes = school_template
+    store = Store(clone_database_url(url, tmp_path))
     yield store, codes
     store.dispose()
 

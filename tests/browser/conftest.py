@@ -1,9 +1,10 @@
 """Fixtures for the browser tests: a real Voilà server and Debian's headless Chromium.
 
-``served_school`` loads the sample school into a temporary SQLite database, opens
-its period 1 campaigns (block A in live mode, blocks B and C with ranked
-preferences), gives codes to the students of 2de1 and 2de5, the teachers and the
-coordinator, and starts Voilà on a free loopback port for the whole session.
+``served_school`` loads the sample school into a new database (SQLite, or PostgreSQL
+in the suite's PostgreSQL mode), opens its period 1 campaigns (block A in live mode,
+blocks B and C with ranked preferences), gives codes to the students of 2de1 and
+2de5, the teachers and the coordinator, and starts Voilà on a free loopback port
+for the whole session.
 ``open_dashboard`` opens one page and waits for its widgets; tests open one page
 at a time, because bursts of simultaneous openings on 2 cores sometimes leave a
 page without widgets.
@@ -30,7 +31,7 @@ from apkit.model import Campaign, CampaignMode, Preference, Role
 from apkit.sample import ensure_sample_school
 from apkit.serve import VoilaServer, free_port
 from apkit.store import Store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, new_database_url
 
 IN_CI = os.environ.get("CI") == "true"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -99,7 +100,7 @@ def _open_campaigns(store: Store) -> dict[str, int]:
 @pytest.fixture(scope="session")
 def served_school(tmp_path_factory) -> Iterator[ServedSchool]:
     folder = tmp_path_factory.mktemp("served_school")
-    url = f"sqlite:///{folder / 'apkit.sqlite'}"
+    url = new_database_url(folder)
     store = Store(url)
     ensure_sample_school(store)
     campaigns = _open_campaigns(store)
