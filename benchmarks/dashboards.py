@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import signal
 import sys
@@ -125,6 +126,12 @@ def rss_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the user and system CPU time a process has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def memory(server: VoilaServer) -> tuple[int, int, int]:
@@ -302,9 +309,12 @@ class RoomPage:
 async def computer_room(server: VoilaServer, codes: list[str], title: str) -> dict:
     AsyncHTTPClient.configure(None, max_clients=len(codes))
     pages = [RoomPage(server, code, title) for code in codes]
+    server_cpu = cpu_seconds(server.process.pid)
     start = time.perf_counter()
     await asyncio.gather(*(asyncio.wait_for(p.open(start), 300) for p in pages))
+    server_cpu = cpu_seconds(server.process.pid) - server_cpu
     kernels, kernel_rss, server_rss = memory(server)
+    kernel_cpu = sum(cpu_seconds(pid) for pid in _children(server.process.pid))
     click_start = time.perf_counter()
     await asyncio.gather(*(asyncio.wait_for(p.click(), 120) for p in pages))
     click_seconds = time.perf_counter() - click_start
@@ -320,6 +330,8 @@ async def computer_room(server: VoilaServer, codes: list[str], title: str) -> di
         "signed_up": sum(page.outcome == "inscrit" for page in pages),
         "refused": sum(page.outcome == "refusé" for page in pages),
         "broken": [page.outcome for page in pages if page.button is None],
+        "server_cpu": server_cpu,
+        "kernel_cpu": kernel_cpu,
     }
 
 
@@ -356,6 +368,8 @@ def part_two(url: str, codes: list[str], target: int, title: str, log_path) -> l
         (f"{n} pages at once: median interactive", f"{median(room['ready']):.1f} s"),
         (f"{n} pages: kernels + server memory", f"{total / 2**30:.2f} GB"),
         (f"{n} pages: kernels running", str(room["kernels"])),
+        (f"{n} pages: Voilà server CPU while opening", f"{room['server_cpu']:.1f} s"),
+        (f"{n} pages: kernels' CPU, all together", f"{room['kernel_cpu']:.1f} s"),
         (f"{n} clicks on one activity, all answered in",
          f"{room['click_seconds']:.1f} s"),
         (f"signed up / refused ({TARGET_CAPACITY} places)",
