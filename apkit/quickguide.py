@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from fpdf import FPDF
+from fpdf import FPDF, XPos, YPos
+from fpdf.fonts import TTFFont
 
 from apkit.errors import ApkitError
 from apkit.exports.pdf import FONT_FAMILY, FONTS, printable
@@ -99,7 +100,6 @@ SECTIONS = (
 )
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
-NEXT_LINE = {"new_x": "LMARGIN", "new_y": "NEXT"}
 
 
 def plain_lines() -> list[str]:
@@ -153,14 +153,22 @@ class QuickGuideDocument(FPDF):
 def _write_section(document: QuickGuideDocument, section: Section) -> None:
     document.ln(3)
     document.set_font(FONT_FAMILY, "B", 13)
-    document.multi_cell(0, 7, printable(section.heading), align="L", **NEXT_LINE)
+    document.multi_cell(
+        0, 7, printable(section.heading), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
     document.set_font(FONT_FAMILY, "", 11)
     for number, line in enumerate(section.lines, start=1):
         mark = f"{number}." if section.numbered else "•"
         document.set_x(document.l_margin)
         document.cell(8, 6, mark)
         document.multi_cell(
-            0, 6, printable(line), markdown=True, align="L", **NEXT_LINE
+            0,
+            6,
+            printable(line),
+            markdown=True,
+            align="L",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
         )
         document.ln(1.5)
 
@@ -186,20 +194,27 @@ def write_quick_guide(path: str | Path, *, base_url: str | None = None) -> Path:
     document = QuickGuideDocument()
     document.add_page()
     document.set_font(FONT_FAMILY, "B", 17)
-    document.multi_cell(0, 9, printable(TITLE), align="L", **NEXT_LINE)
+    document.multi_cell(
+        0, 9, printable(TITLE), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
     document.ln(1)
     document.set_font(FONT_FAMILY, "", 11)
-    document.multi_cell(0, 6, printable(INTRO), align="L", **NEXT_LINE)
+    document.multi_cell(
+        0, 6, printable(INTRO), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
     if base_url:
         document.set_font(FONT_FAMILY, "B", 11)
         line = ADDRESS_LINE.format(url=student_page(base_url))
-        document.multi_cell(0, 7, printable(line), align="L", **NEXT_LINE)
+        document.multi_cell(
+            0, 7, printable(line), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
     for section in SECTIONS:
         _write_section(document, section)
     if document.pages_count != 1:
         # fpdf2 closes the font files while writing the PDF, so close them here.
         for font in document.fonts.values():
-            font.close()
+            if isinstance(font, TTFFont):
+                font.close()
         raise ApkitError(
             f"Le guide rapide tient sur {document.pages_count} pages au lieu "
             "d'une ; raccourcissez le texte de apkit/quickguide.py"
