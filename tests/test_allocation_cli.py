@@ -9,12 +9,12 @@ from apkit.model import CampaignMode
 from tests.factories import small_school
 
 
-def test_cli_allocate_then_result_json(sqlite_store, capsys):
-    school = small_school(sqlite_store, mode=CampaignMode.PREFERENCES)
+def test_cli_allocate_then_result_json(database_store, capsys):
+    school = small_school(database_store, mode=CampaignMode.PREFERENCES)
     school.builder.preference(
         school.campaign_id, school.students[0], 1, 1, school.activities["A2"]
     )
-    url = sqlite_store.url
+    url = database_store.url
 
     assert main(["--database", url, "allocate", "--period", "P1", "--block", "A",
                  "--seed", "4", "--actor", "test"]) == 0  # fmt: skip
@@ -37,9 +37,9 @@ def test_cli_allocate_then_result_json(sqlite_store, capsys):
     )
 
 
-def test_cli_allocate_unknown_block(sqlite_store, capsys):
-    small_school(sqlite_store, mode=CampaignMode.PREFERENCES)
-    code = main(["--database", sqlite_store.url, "allocate", "--period", "P1",
+def test_cli_allocate_unknown_block(database_store, capsys):
+    small_school(database_store, mode=CampaignMode.PREFERENCES)
+    code = main(["--database", database_store.url, "allocate", "--period", "P1",
                  "--block", "Z"])  # fmt: skip
     assert code == 2
     assert "Barrette introuvable : « Z »" in capsys.readouterr().err

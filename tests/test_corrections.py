@@ -341,10 +341,10 @@ def test_undo_unknown_entry(store):
         undo(store, 7, actor="c")
 
 
-def test_sample_block_c_after_allocation(sqlite_store):
+def test_sample_block_c_after_allocation(database_store):
     # Block C, hour 2 has 120 places for 125 students: after allocation and
     # place_unplaced, 5 students remain, until the coordinator forces one in.
-    store = sqlite_store
+    store = database_store
     ensure_sample_school(store)
     with store.read() as session:
         campaign_id = find_campaign(session, "P1", "C").id

@@ -198,7 +198,7 @@ def test_failed_address_retried_once(store, smtp_server):
     assert _log(store, publication_id)["li.nguyen@example.org"] == ("sent", "")
 
 
-def test_login_never_logs_password(sqlite_store, caplog):
+def test_login_never_logs_password(database_store, caplog):
     handler = RecordingHandler()
 
     def authenticator(server, session, envelope, mechanism, auth_data):
@@ -214,17 +214,17 @@ def test_login_never_logs_password(sqlite_store, caplog):
     )
     controller.start()
     try:
-        publication_id = _publication(sqlite_store)
+        publication_id = _publication(database_store)
         url = f"smtp://ap:s3cr%40t%21@127.0.0.1:{controller.port}?from={SENDER}"
         settings = SmtpSettings.from_url(url)
         with caplog.at_level(logging.DEBUG, logger="apkit"):
             report = deliver(
-                sqlite_store, publication_id, _messages(), settings=settings
+                database_store, publication_id, _messages(), settings=settings
             )
         wrong = SmtpSettings.from_url(url.replace("s3cr%40t%21", "faux"))
-        other_id = _publication(sqlite_store, code="P2")
+        other_id = _publication(database_store, code="P2")
         with pytest.raises(MailError, match="Connexion au serveur SMTP 127.0.0.1"):
-            deliver(sqlite_store, other_id, _messages(), settings=wrong)
+            deliver(database_store, other_id, _messages(), settings=wrong)
     finally:
         controller.stop()
     assert settings.password == "s3cr@t!"
@@ -233,20 +233,20 @@ def test_login_never_logs_password(sqlite_store, caplog):
     assert "s3cr" not in repr(settings)
 
 
-def test_unreachable_server_records_nothing(sqlite_store):
-    publication_id = _publication(sqlite_store)
+def test_unreachable_server_records_nothing(database_store):
+    publication_id = _publication(database_store)
     settings = SmtpSettings.from_url(f"smtp://127.0.0.1:{_free_port()}?from={SENDER}")
     with pytest.raises(MailError, match="Connexion au serveur SMTP 127.0.0.1:"):
-        deliver(sqlite_store, publication_id, _messages(), settings=settings)
-    assert _log(sqlite_store, publication_id) == {}
+        deliver(database_store, publication_id, _messages(), settings=settings)
+    assert _log(database_store, publication_id) == {}
 
 
-def test_deliver_without_server_rejected(sqlite_store):
-    publication_id = _publication(sqlite_store)
+def test_deliver_without_server_rejected(database_store):
+    publication_id = _publication(database_store)
     with pytest.raises(MailError, match="Aucun serveur SMTP configuré"):
-        deliver(sqlite_store, publication_id, _messages())
+        deliver(database_store, publication_id, _messages())
     with pytest.raises(NotFoundError, match="Publication 99 introuvable"):
-        deliver(sqlite_store, 99, _messages())
+        deliver(database_store, 99, _messages())
 
 
 def test_settings_from_url():
@@ -317,12 +317,12 @@ def _published_school(store: Store, tmp_path):
     return school, publication
 
 
-def test_send_publication_and_update(sqlite_store, smtp_server, tmp_path):
+def test_send_publication_and_update(database_store, smtp_server, tmp_path):
     controller, handler = smtp_server
-    school, publication = _published_school(sqlite_store, tmp_path / "pub")
+    school, publication = _published_school(database_store, tmp_path / "pub")
     settings = _settings(controller)
 
-    report = send_publication(sqlite_store, publication.id, settings=settings)
+    report = send_publication(database_store, publication.id, settings=settings)
 
     assert sorted(report.sent) == ["prof1@example.org", "thomas.beranger@example.org"]
     by_recipient = {
@@ -342,7 +342,7 @@ def test_send_publication_and_update(sqlite_store, smtp_server, tmp_path):
     assert "https://ap.example.org/voila/render/inscription.ipynb" in body
 
     move_student(
-        sqlite_store,
+        database_store,
         school.campaign_id,
         school.students[0],
         school.activities["A2"],
@@ -350,10 +350,10 @@ def test_send_publication_and_update(sqlite_store, smtp_server, tmp_path):
         role="coordinator",
     )
     with pytest.raises(MailError, match="n'est plus à jour après une correction"):
-        send_publication(sqlite_store, publication.id, settings=settings)
-    update_publication(sqlite_store, publication.id, actor="coordination")
+        send_publication(database_store, publication.id, settings=settings)
+    update_publication(database_store, publication.id, actor="coordination")
 
-    again = send_publication(sqlite_store, publication.id, settings=settings)
+    again = send_publication(database_store, publication.id, settings=settings)
 
     assert sorted(again.skipped) == ["prof1@example.org", "thomas.beranger@example.org"]
     # PROF1 lost the student from A1, so both get the update.
@@ -375,14 +375,14 @@ def test_send_publication_and_update(sqlite_store, smtp_server, tmp_path):
     assert "Atelier A2" in update_body
 
 
-def test_send_publication_dry_run(sqlite_store, tmp_path):
-    _school, publication = _published_school(sqlite_store, tmp_path / "pub")
+def test_send_publication_dry_run(database_store, tmp_path):
+    _school, publication = _published_school(database_store, tmp_path / "pub")
     report = send_publication(
-        sqlite_store, publication.id, dry_run_dir=tmp_path / "eml", sender=SENDER
+        database_store, publication.id, dry_run_dir=tmp_path / "eml", sender=SENDER
     )
     assert [path.name for path in report.written] == [
         "001_prof1_example.org.eml",
         "002_thomas.beranger_example.org.eml",
     ]
     assert report.sent == []
-    assert _log(sqlite_store, publication.id)["prof1@example.org"] == ("dry-run", "")
+    assert _log(database_store, publication.id)["prof1@example.org"] == ("dry-run", "")

@@ -133,8 +133,8 @@ def _check_admin_and_class_files(folder) -> None:
     assert any("LE GOFF" in row and "Projet radio" in row for row in rows)
 
 
-def test_publish_with_new_codes_prints_links(sqlite_store, tmp_path):
-    store = sqlite_store
+def test_publish_with_new_codes_prints_links(database_store, tmp_path):
+    store = database_store
     school = small_school(store, status=CampaignStatus.CLOSED)
     publish(
         store,
@@ -162,8 +162,8 @@ def test_publish_open_campaign_rejected(store, tmp_path):
         assert session.scalars(select(Publication)).all() == []
 
 
-def test_second_publication_same_day_new_folder(sqlite_store, tmp_path):
-    store = sqlite_store
+def test_second_publication_same_day_new_folder(database_store, tmp_path):
+    store = database_store
     school = small_school(store, status=CampaignStatus.CLOSED)
     first = publish(
         store, school.campaign_id, tmp_path, actor="coordination", today=TODAY
@@ -229,11 +229,11 @@ def test_correction_updates_affected_only(store, school, tmp_path):
     assert manifest["inscriptions"][str(moved)]["1"] == school.activities["A2"]
 
 
-def test_cli_publish_update_and_send(sqlite_store, tmp_path, capsys, monkeypatch):
+def test_cli_publish_update_and_send(database_store, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("APKIT_SMTP_URL", raising=False)
     monkeypatch.delenv("APKIT_MAIL_FROM", raising=False)
-    small_school(sqlite_store, status=CampaignStatus.CLOSED)
-    database = ["--database", sqlite_store.url]
+    small_school(database_store, status=CampaignStatus.CLOSED)
+    database = ["--database", database_store.url]
     output = tmp_path / "pub"
 
     arguments = ["publish", "--period", "P1", "--block", "A", "--output", str(output)]

@@ -28,8 +28,8 @@ def _words(panel_html: str) -> str:
 
 
 @pytest.mark.parametrize("name", sorted(BUILDERS))
-def test_page_starts_with_help(name, sqlite_store):
-    box = BUILDERS[name](sqlite_store)
+def test_page_starts_with_help(name, database_store):
+    box = BUILDERS[name](database_store)
     panels = [c for c in box.children if "apkit-help" in c._dom_classes]
     assert len(panels) == 1
     # The style sheet comes first, then the help, above the code field.

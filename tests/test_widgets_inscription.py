@@ -45,9 +45,9 @@ def _codes(store, school):
 
 
 @pytest.fixture
-def live(sqlite_store):
-    school = small_school(sqlite_store, mode=CampaignMode.LIVE, capacity=2)
-    return sqlite_store, school, _codes(sqlite_store, school)
+def live(database_store):
+    school = small_school(database_store, mode=CampaignMode.LIVE, capacity=2)
+    return database_store, school, _codes(database_store, school)
 
 
 def _count(store, activity_id) -> int:
@@ -170,10 +170,10 @@ def test_revoked_code_stops_actions(live):
     assert _count(store, school.activities["A1"]) == 0
 
 
-def test_preferences_ranked_and_saved(sqlite_store):
-    school = small_school(sqlite_store, mode=CampaignMode.PREFERENCES)
-    codes = _codes(sqlite_store, school)
-    page = inscription.build(sqlite_store, code=codes[school.students[0]])
+def test_preferences_ranked_and_saved(database_store):
+    school = small_school(database_store, mode=CampaignMode.PREFERENCES)
+    codes = _codes(database_store, school)
+    page = inscription.build(database_store, code=codes[school.students[0]])
     dropdowns = page._rankings[1]
     assert len(dropdowns) == 3
     labels = [label for label, _ in dropdowns[0].options]
@@ -193,20 +193,20 @@ def test_preferences_ranked_and_saved(sqlite_store):
     assert page._rankings[2][0].value is None
 
 
-def test_published_shows_placement_with_corrections(sqlite_store):
-    school = small_school(sqlite_store, mode=CampaignMode.PREFERENCES)
-    codes = _codes(sqlite_store, school)
+def test_published_shows_placement_with_corrections(database_store):
+    school = small_school(database_store, mode=CampaignMode.PREFERENCES)
+    codes = _codes(database_store, school)
     student = school.students[0]
     school.builder.enrolment(school.campaign_id, student, school.activities["A1"])
     school.builder.enrolment(school.campaign_id, student, school.activities["B2"])
-    with sqlite_store.write() as session:
+    with database_store.write() as session:
         session.execute(
             update(Enrolment)
             .where(Enrolment.slot == 2)
             .values(activity_id=school.activities["B1"])
         )
         session.execute(update(Campaign).values(status=CampaignStatus.PUBLISHED))
-    page = inscription.build(sqlite_store, code=codes[student])
+    page = inscription.build(database_store, code=codes[student])
     text = _html(page)
     assert text.count("Ton groupe") == 2
     assert "Atelier A1" in text

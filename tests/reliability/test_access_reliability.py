@@ -36,11 +36,11 @@ MAX_PROBE_S = 70
 
 
 @pytest.fixture
-def coded_school(sqlite_store):
-    school = small_school(sqlite_store, mode=CampaignMode.LIVE)
-    issued = generate_codes(sqlite_store, students=True, teachers=True)
+def coded_school(database_store):
+    school = small_school(database_store, mode=CampaignMode.LIVE)
+    issued = generate_codes(database_store, students=True, teachers=True)
     codes = {item.student_id: item.code for item in issued if item.student_id}
-    return sqlite_store, school, codes
+    return database_store, school, codes
 
 
 def _walk(widget):
@@ -131,26 +131,26 @@ def test_guessing_delayed_then_rejected(coded_school):
     summary.add("access", guesses=len(waits), longest_wait_s=max(waits))
 
 
-def test_no_code_in_any_log(sqlite_store, caplog, monkeypatch):
+def test_no_code_in_any_log(database_store, caplog, monkeypatch):
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="sqlalchemy")  # it defaults to WARNING
-    school = small_school(sqlite_store, mode=CampaignMode.LIVE)
+    school = small_school(database_store, mode=CampaignMode.LIVE)
     issued = generate_codes(
-        sqlite_store, students=True, teachers=True, coordinator=True
+        database_store, students=True, teachers=True, coordinator=True
     )
     code = next(item.code for item in issued if item.student_id)
-    identity = authenticate(sqlite_store, code, client="10.0.0.1")
+    identity = authenticate(database_store, code, client="10.0.0.1")
     with pytest.raises(AccessDenied):
-        authenticate(sqlite_store, code[:-1] + "Z", client="10.0.0.1")
+        authenticate(database_store, code[:-1] + "Z", client="10.0.0.1")
     enrol(
-        sqlite_store,
+        database_store,
         school.campaign_id,
         identity.student_id,
         school.activities["A1"],
         actor=identity.actor,
     )
     monkeypatch.setenv("QUERY_STRING", f"code={code}")
-    inscription.build(sqlite_store)
+    inscription.build(database_store)
 
     logged = caplog.text
     assert "SELECT" in logged  # SQLAlchemy's statements were captured too

@@ -23,6 +23,7 @@ from apkit.sample import ensure_sample_school
 from apkit.serve import VoilaServer, free_port
 from apkit.store import Store
 from tests.browser.conftest import ServedSchool, _open_campaigns
+from tests.conftest import new_database_url
 from tests.reliability import summary
 
 pytestmark = [pytest.mark.reliability, pytest.mark.browser]
@@ -39,7 +40,7 @@ TITLE = "<img src=x onerror=alert(2)>Atelier"
 @pytest.fixture(scope="module")
 def hostile_served(tmp_path_factory) -> Iterator[ServedSchool]:
     folder = tmp_path_factory.mktemp("hostile_served")
-    url = f"sqlite:///{folder / 'apkit.sqlite'}"
+    url = new_database_url(folder)
     store = Store(url)
     ensure_sample_school(store)
     campaigns = _open_campaigns(store)

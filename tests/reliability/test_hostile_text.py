@@ -62,10 +62,10 @@ def _html_values(page) -> str:
 
 
 @pytest.fixture
-def hostile_school(sqlite_store):
-    school = small_school(sqlite_store, mode=CampaignMode.LIVE)
+def hostile_school(database_store):
+    school = small_school(database_store, mode=CampaignMode.LIVE)
     names = HOSTILE[: len(school.students)]
-    with sqlite_store.write() as session:
+    with database_store.write() as session:
         for student_id, name in zip(school.students, names, strict=True):
             session.execute(
                 update(Student).where(Student.id == student_id).values(last_name=name)
@@ -81,9 +81,9 @@ def hostile_school(sqlite_store):
             school.campaign_id, student_id, school.activities["A1"]
         )
     issued = generate_codes(
-        sqlite_store, students=True, teachers=True, coordinator=True
+        database_store, students=True, teachers=True, coordinator=True
     )
-    return sqlite_store, school, issued
+    return database_store, school, issued
 
 
 def test_pages_escape_hostile_text(hostile_school):
