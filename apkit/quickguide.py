@@ -211,7 +211,7 @@ def write_quick_guide(path: str | Path, *, base_url: str | None = None) -> Path:
     for section in SECTIONS:
         _write_section(document, section)
     if document.pages_count != 1:
-        # fpdf2 closes the font files while writing the PDF, so close them here.
+        # fpdf2 closes the font files only when it writes the PDF, so close them here.
         for font in document.fonts.values():
             if isinstance(font, TTFFont):
                 font.close()

@@ -1,7 +1,7 @@
 """The short French help panel at the top of each dashboard.
 
-Each page shows one collapsed ``<details>`` panel titled « Aide » that
-says what the page is for and what to do when an action is refused. The longer
+Each page shows one collapsed ``<details>`` panel titled « Aide », which
+explains what the page is for and what to do when an action is refused. The longer
 guides are in ``docs/fr/``; these texts quote the messages the pages show, so a
 change of wording in a page should be carried here.
 """
