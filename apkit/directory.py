@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from apkit import audit
 from apkit.directory_rows import RosterRow, bad_row_policy, roster_rows
+from apkit.errors import RosterError
 from apkit.model import Division, Student
 from apkit.names import fold
 from apkit.store import Store
@@ -226,6 +227,13 @@ def apply_roster(
         session.add(divisions[name])
     session.flush()
 
+    if full and not rows:
+        # Every stored student would be marked as left: a wrong file, not a roster.
+        raise RosterError(
+            "aucun élève à importer : la liste est vide",
+            path=getattr(roster, "path", None),
+            hint="importez la liste complète des élèves de l'établissement",
+        )
     matcher = _Matcher(list(session.scalars(select(Student))), rows)
     result: dict[str, list[dict]] = {k: [] for k in _KINDS}
     for row in rows:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from apkit.errors import SetupError
 from apkit.names import fold
+from apkit.roster.encoding import decode_text
 
 TABLES = ("blocks", "teachers", "periods", "activities")
 
@@ -167,13 +168,39 @@ def _read_folder(folder: Path) -> dict[str, list[Table]]:
     return tables
 
 
+def _looks_utf16(raw: bytes) -> bool:
+    # UTF-16 without a BOM: ASCII text with a NUL byte after (or before) each letter.
+    head = raw[:400]
+    return (
+        len(head) >= 8
+        and max(head[0::2].count(0), head[1::2].count(0)) > len(head) * 0.4
+    )
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # A CSV saved by Excel on Windows comes in Windows-1252.
-        text = raw.decode("cp1252")
+    if not raw.strip():
+        raise SetupError(
+            "fichier vide",
+            path=path,
+            hint="remplissez-le à partir du modèle data/modele_organisation.xlsx",
+        )
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(raw):
+        raise SetupError(
+            "fichier enregistré en UTF-16 (« texte Unicode »)",
+            path=path,
+            hint="enregistrez-le en « CSV UTF-8 (délimité par des points-virgules) »",
+        )
+    if b"\0" in raw:
+        line = raw[: raw.index(b"\0")].count(b"\n") + 1
+        raise SetupError(
+            "fichier binaire ou abîmé (caractère nul)",
+            path=path,
+            line=line,
+            hint="enregistrez le tableau au format CSV (UTF-8, séparateur « ; »)",
+        )
+    # UTF-8 with or without BOM, else Windows-1252 as Excel writes it.
+    text = decode_text(raw).text
     first_line = text.split("\n", 1)[0]
     separator = max(_SEPARATORS, key=first_line.count)
     return pd.read_csv(

@@ -97,6 +97,17 @@ def test_reimport_same_roster_changes_nothing(school, tmp_path):
     assert row_counts(school) == before
 
 
+def test_import_empty_roster_rejected(school, tmp_path):
+    import_roster(school, load_rows(tmp_path, SMALL), actor="test", today=TODAY)
+    before = row_counts(school)
+    empty = load_rows(tmp_path, SMALL).students.iloc[0:0]
+
+    with pytest.raises(RosterError, match="aucun élève à importer : la liste est vide"):
+        import_roster(school, empty, actor="test", today=TODAY)
+
+    assert row_counts(school) == before
+
+
 def test_reimport_marks_missing_student_left(school, tmp_path):
     import_roster(school, load_rows(tmp_path, SMALL), actor="test", today=TODAY)
     later = TODAY + dt.timedelta(days=30)

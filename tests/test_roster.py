@@ -356,16 +356,22 @@ def test_load_workbook_class_from_sheet_name(tmp_path):
     assert list(students.line) == [2, 3]
 
 
-def test_load_header_only_file_has_no_students(tmp_path):
+def test_load_header_only_file_rejected(tmp_path):
     path = write(tmp_path / "eleves.csv", "Nom;Prénom;Classe;Né(e) le\n")
 
-    roster = load(path)
+    with pytest.raises(RosterError, match=r"^eleves\.csv : aucun élève trouvé") as err:
+        load(path)
 
-    assert roster.students.empty
-    assert list(roster.students.columns[: len(STUDENT_COLUMNS)]) == list(
-        STUDENT_COLUMNS
-    )
-    assert roster.dropped.empty
+    assert err.value.path == path
+
+
+def test_load_only_dropped_rows_rejected(tmp_path):
+    path = write(tmp_path / "eleves.csv", "Nom;Prénom;Classe\nTotal;;\n")
+
+    with pytest.raises(
+        RosterError, match="aucun élève retenu : la seule ligne lue a été écartée"
+    ):
+        load(path)
 
 
 def test_load_class_column_wins_over_argument():

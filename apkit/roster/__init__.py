@@ -87,9 +87,9 @@ def load(
     Raises
     ------
     RosterError
-        When the file is missing, too large, of no known format, lacks a
-        needed column, contains an unknown class or duplicate ids, or has a bad
-        row under ``on_bad_rows="error"``.
+        When the file is missing, too large, of no known format, holds no
+        pupil, lacks a needed column, contains an unknown class or duplicate
+        ids, or has a bad row under ``on_bad_rows="error"``.
     """
     path = Path(path)
     collector = RowCollector(path, on_bad_rows, today)
@@ -98,9 +98,30 @@ def load(
     reader, data = detect_format(
         path, read_bytes(path), teachers=False, nomenclature=codes
     )
-    return reader.read_students(
+    roster = reader.read_students(
         data, collector, mapping=mapping, class_name=class_name, matcher=matcher
     )
+    _check_not_empty(roster)
+    return roster
+
+
+def _check_not_empty(roster: Roster) -> None:
+    # A full re-import marks every stored student missing from the file as left,
+    # so a file that yields no pupil would empty the school: reject it here.
+    if not roster.students.empty:
+        return
+    dropped = len(roster.dropped)
+    if dropped:
+        problem = (
+            "aucun élève retenu : la seule ligne lue a été écartée"
+            if dropped == 1
+            else f"aucun élève retenu : les {dropped} lignes lues ont été écartées"
+        )
+        hint = "vérifiez les motifs dans roster.dropped (élèves partis, sans classe)"
+    else:
+        problem = "aucun élève trouvé dans le fichier"
+        hint = "exportez de nouveau la liste complète des élèves"
+    raise RosterError(problem, path=roster.path, hint=hint)
 
 
 def load_teachers(

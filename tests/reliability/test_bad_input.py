@@ -9,12 +9,11 @@ The rows of every table are counted before and after. The small files live in
 big); huge, wide and zip-bomb files are generated here in ``tmp_path``. A few
 cases of ``tests/data/roster/`` and ``tests/data/setup/`` are reused by path.
 
-Cases marked ``xfail(strict=True)`` are bugs found by this suite, kept as
-failing tests until the owner fixes them (see each reason).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -137,10 +136,6 @@ ROSTER_CASES = [
     ),
 ]
 
-EMPTY_ROSTER_BUG = (
-    "bug: a roster that reads as zero pupils is accepted, and import_roster then "
-    "marks every student of the school as left"
-)
 EMPTY_ROSTERS = [
     "header_only.csv",
     "header_only.xlsx",
@@ -180,7 +175,7 @@ SETUP_CASES = [
     ),
     (
         HERE / "setup" / "activities_utf16",
-        r"^activities_p1\.csv:1 : colonne « activity_id » manquante dans l'en-tête",
+        r"^activities_p1\.csv : fichier enregistré en UTF-16",
     ),
     (
         DATA / "setup" / "capacity_negative",
@@ -189,13 +184,11 @@ SETUP_CASES = [
     (DATA / "setup" / "unknown_block", r"^activities_p1\.csv:\d+ : colonne « block »"),
 ]
 
-SETUP_BUGS = [
-    (
-        "blocks_binary",
-        "bug: a binary blocks.csv escapes as UnicodeDecodeError, not SetupError",
-    ),
-    ("periods_empty", "bug: an empty periods.csv escapes as pandas' EmptyDataError"),
-    ("teachers_nul_byte", "bug: a NUL byte in teachers.csv is accepted into a name"),
+# (case folder under data/setup, pinned SetupError message): bytes that are no CSV
+SETUP_BYTES_CASES = [
+    ("blocks_binary", r"^blocks\.csv(:\d+)? : fichier binaire ou abîmé"),
+    ("periods_empty", r"^periods\.csv : fichier vide"),
+    ("teachers_nul_byte", r"^teachers\.csv:\d+ : fichier binaire ou abîmé"),
 ]
 
 
@@ -252,19 +245,12 @@ def test_bad_roster_rejected(school_store, folder, name, message):
     assert error.path == folder / name
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=EMPTY_ROSTER_BUG)
 @pytest.mark.parametrize("name", EMPTY_ROSTERS)
 def test_empty_roster_rejected(school_store, name):
-    before = row_counts(school_store)
-    try:
-        import_file(school_store, HERE / name)
-    except RosterError as exc:
-        assert "aucun élève" in str(exc)
-    else:
-        changed = row_counts(school_store) != before
-        # Put the school back for the next cases before failing.
-        import_file(school_store, SCHOOL / "students.csv")
-        raise AssertionError(f"{name} was imported; rows changed: {changed}")
+    # A full import of an empty roster would mark the whole school as left.
+    assert_rejected(
+        school_store, HERE / name, RosterError, "^" + re.escape(name) + " : aucun élève"
+    )
 
 
 def test_huge_roster_rejected(school_store, tmp_path):
@@ -351,16 +337,11 @@ def test_bad_setup_rejected(school_store, tmp_path, case, message):
     summary.add("bad input", files_rejected=1)
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=r))
-        for n, r in SETUP_BUGS
-    ],
-)
-def test_bad_setup_bytes_rejected(school_store, tmp_path, case):
+@pytest.mark.parametrize(("case", "message"), SETUP_BYTES_CASES)
+def test_bad_setup_bytes_rejected(school_store, tmp_path, case, message):
     before = row_counts(school_store)
-    with pytest.raises(SetupError, match=r"^(blocks|periods|teachers)\.csv"):
+    with pytest.raises(SetupError, match=message):
         setup = load_school(setup_folder(tmp_path, HERE / "setup" / case))
         import_school(school_store, setup, actor="c")
     assert row_counts(school_store) == before
+    summary.add("bad input", files_rejected=1)
