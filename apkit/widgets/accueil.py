@@ -86,7 +86,7 @@ def summary_html(summaries: list[BlockSummary]) -> str:
     if not summaries:
         return (
             "<p>La base ne contient encore aucune barrette : importez l'établissement "
-            "(<code>apkit school import</code>) ou lancez <code>apkit demo</code>.</p>"
+            "(<code>apkit import-school</code>) ou lancez <code>apkit demo</code>.</p>"
         )
     rows = []
     for block in summaries:
