@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,6 +106,9 @@ class Store:
     def __init__(self, url: str | None = None, *, upgrade: bool = True) -> None:
         self.url = url or default_url()
         self.engine = _make_engine(self.url)
+        # A store dropped without dispose() (the CLI's) closes its pooled
+        # connections: psycopg warns about connections deleted while open.
+        weakref.finalize(self, self.engine.dispose)
         if upgrade:
             self.upgrade()
 
