@@ -27,6 +27,11 @@ import pytest
 from apkit.store import Store
 from tests.pg_server import Databases, ExistingServer, PostgresServer
 
+# The browser fixtures are registered once, here, for every folder: a second
+# registration (importing them into another conftest) would start a second
+# session-wide Playwright while the first still runs, which Playwright rejects.
+pytest_plugins = ["tests.browser.fixtures"]
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 FORMATS = DATA / "formats"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from apkit.access import normalize_code
 from apkit.model import Activity, Enrolment, Role
-from tests.browser.conftest import LIVE_BLOCK
+from tests.browser.fixtures import LIVE_BLOCK
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser

@@ -1,12 +1,11 @@
-"""Reliability suite: the browser fixtures, and the counts in the terminal summary."""
+"""Reliability suite: the counts in the terminal summary.
+
+The browser fixtures come from ``tests/browser/fixtures.py``, registered by the
+top-level conftest.
+"""
 
 from __future__ import annotations
 
-from tests.browser.conftest import (  # noqa: F401 - fixtures, found by name
-    browser,
-    new_page,
-    open_dashboard,
-)
 from tests.reliability import summary
 
 

@@ -6,8 +6,8 @@ page and the corrections page must show the literal text in the DOM, and no
 ``alert`` dialog may open. The server's log, after those visits with codes in
 the query string, must hold none of the codes.
 
-The browser fixtures come from ``tests/browser/conftest.py`` through this
-folder's ``conftest.py``.
+The browser fixtures come from ``tests/browser/fixtures.py``, registered by the
+top-level conftest.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from apkit.model import Activity, Division, Role, Student
 from apkit.sample import ensure_sample_school
 from apkit.serve import VoilaServer, free_port
 from apkit.store import Store
-from tests.browser.conftest import ServedSchool, _open_campaigns
+from tests.browser.fixtures import ServedSchool, _open_campaigns
 from tests.conftest import new_database_url
 from tests.reliability import summary
 

@@ -1,4 +1,6 @@
-"""Fixtures for the browser tests: a real Voilà server and Debian's headless Chromium.
+"""Browser test fixtures: a real Voilà server and Debian's headless Chromium.
+
+A plugin that ``tests/conftest.py`` registers, so each fixture exists once.
 
 ``served_school`` loads the sample school into a new database (SQLite, or PostgreSQL
 in the suite's PostgreSQL mode), opens its period 1 campaigns (block A in live mode,
