@@ -2,7 +2,7 @@
 
 A two-hour project is ranked in both its slots at the same rank or not at all:
 ranking it in one slot records it in the other, and dropping it from one slot
-drops it from the other.
+drops it from the other. A choice the student made is never dropped silently.
 """
 
 from __future__ import annotations
@@ -88,15 +88,17 @@ def set_preferences(
 
     ``activity_ids`` is in rank order, at most ``max_choices`` long; an empty list
     withdraws the slot's choices. A project at rank r is also set at rank r in its
-    other slot, where the other choices keep their order in the free ranks (the
-    last one is dropped if they no longer fit). Unchanged rows keep their time.
+    other slot, where the other choices keep their order in the free ranks. No
+    choice is ever dropped: when they no longer fit, nothing is written and the
+    student must first remove a choice there. Unchanged rows keep their time.
 
     Raises
     ------
     CampaignError
         If the campaign is not open or not in preferences mode, the slot does not
-        exist, the list is too long or repeats an activity, or an activity is of
-        another campaign, cancelled or not held in this slot.
+        exist, the list is too long or repeats an activity, an activity is of
+        another campaign, cancelled or not held in this slot, or a project no
+        longer leaves room for the choices of its other slot.
     EligibilityError
         If the student left, is of another block, or may not join an activity.
     NotFoundError
@@ -216,6 +218,13 @@ def _follow_projects(
         for _, aid in sorted(other_ranking.items())
         if not shared(aid) and aid not in fixed.values()
     ]
+    if len(fixed) + len(free) > max_choices:
+        project = activities[next(iter(fixed.values()))]
+        raise CampaignError(
+            f"Le projet « {project.title} » occupe aussi l'heure {other}, qui a "
+            f"déjà {len(free)} choix : retire d'abord un choix de l'heure {other} "
+            f"({max_choices} choix au maximum)"
+        )
     result: Ranking = {}
     for rank in range(1, max_choices + 1):
         if rank in fixed:

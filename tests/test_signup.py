@@ -280,11 +280,22 @@ def test_set_preferences_project_in_both_slots(store, ranked):
     assert _ranks(store, ranked, student) == [(1, 1, "A1"), (2, 1, "B2")]
 
 
-def test_set_preferences_project_pushes_out_last(store, ranked):
+def test_set_preferences_project_never_drops_a_choice(store, ranked):
     a = ranked.activities
     student = ranked.students[0]
     extra = ranked.builder.activity(ranked.campaign_id, "B3", slot=2)
     set_preferences(store, ranked.campaign_id, student, 2, [a["B1"], a["B2"], extra])
+    before = _ranks(store, ranked, student)
+    with pytest.raises(
+        CampaignError,
+        match=r"Le projet « Projet radio » occupe aussi l'heure 2, qui a déjà 3 "
+        r"choix : retire d'abord un choix de l'heure 2 \(3 choix au maximum\)",
+    ):
+        set_preferences(store, ranked.campaign_id, student, 1, [a["PRJ"]])
+    assert _ranks(store, ranked, student) == before
+    assert _audit_count(store, ranked.campaign_id) == 1
+    # Once the student frees a rank in slot 2, the project fits and nothing is lost.
+    set_preferences(store, ranked.campaign_id, student, 2, [a["B1"], a["B2"]])
     set_preferences(store, ranked.campaign_id, student, 1, [a["PRJ"]])
     assert _ranks(store, ranked, student) == [
         (1, 1, "PRJ"),
@@ -292,6 +303,9 @@ def test_set_preferences_project_pushes_out_last(store, ranked):
         (2, 2, "B1"),
         (2, 3, "B2"),
     ]
+    # Withdrawing the project gives slot 2 back its own choices, in order.
+    set_preferences(store, ranked.campaign_id, student, 1, [])
+    assert _ranks(store, ranked, student) == [(2, 1, "B1"), (2, 2, "B2")]
 
 
 def test_set_preferences_same_list_keeps_time(store, ranked):

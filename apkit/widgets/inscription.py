@@ -417,17 +417,31 @@ class InscriptionPage:
         identity = self._checked_identity()
         slot = self._targets[button.model_id]
         ids = [d.value for d in self._rankings[slot] if d.value is not None]
+        if len(set(ids)) < len(ids):
+            self.status.error(
+                f"Tu as choisi deux fois le même atelier pour l'heure {slot} : "
+                "choisis un atelier différent pour chaque choix, puis enregistre."
+            )
+            return
         preferences.set_preferences(
             self.store,
             self.view.campaign_id,
             identity.student_id,
             slot,
-            list(dict.fromkeys(ids)),
+            ids,
             actor=identity.actor,
         )
         self.reload()
-        count = len(self.view.choices.get(slot, []))
-        self.status.success(f"Tes {count} choix pour l'heure {slot} sont enregistrés.")
+        self.status.success(_saved_text(len(self.view.choices.get(slot, [])), slot))
+
+
+def _saved_text(count: int, slot: int) -> str:
+    """Return the French confirmation of a slot's saved choices."""
+    if count == 0:
+        return f"Tes choix pour l'heure {slot} sont retirés."
+    if count == 1:
+        return f"Ton choix pour l'heure {slot} est enregistré."
+    return f"Tes {count} choix pour l'heure {slot} sont enregistrés."
 
 
 def build(store: Store | None = None, *, code: str | None = None) -> InscriptionPage:
