@@ -44,6 +44,11 @@ __all__ = [
 STUDENT_COLUMNS = ["student_id", "last_name", "first_name", "class_name"]
 # Students listed by name in a summary, per kind of change.
 SUMMARY_NAMES = 20
+# A full import may mark as left at most this share (and this number) of the
+# present students without confirmation: a yearly roster loses a few leavers,
+# while a file of one class or a truncated export would empty the whole school.
+DEPARTURE_SHARE = 0.2
+DEPARTURE_COUNT = 5
 
 
 @dataclass
@@ -67,6 +72,7 @@ class RosterChanges:
     skipped: pd.DataFrame
     created_classes: list[str] = field(default_factory=list)
     dry_run: bool = False
+    departure_warning: str = ""
 
     @property
     def changed(self) -> bool:
@@ -94,6 +100,8 @@ class RosterChanges:
         ]
         if self.dry_run:
             lines[0] = "Simulation, rien n'est enregistré. " + lines[0]
+        if self.departure_warning:
+            lines.insert(1, f"Attention : {self.departure_warning}")
         if self.created_classes:
             lines.append(f"Classes créées : {', '.join(self.created_classes)}.")
         for title, frame in (
@@ -115,7 +123,11 @@ class RosterChanges:
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = {"counts": self.counts(), "dry_run": self.dry_run}
+        result: dict[str, Any] = {
+            "counts": self.counts(),
+            "dry_run": self.dry_run,
+            "departure_warning": self.departure_warning,
+        }
         for name in (
             "added",
             "left",
@@ -148,6 +160,7 @@ def import_roster(
     on_bad_rows: str = "error",
     create_classes: bool = False,
     full: bool = True,
+    allow_departures: bool = False,
     dry_run: bool = False,
     today: dt.date | None = None,
 ) -> RosterChanges:
@@ -174,8 +187,13 @@ def import_roster(
         The roster lists the whole school, so a stored student missing from it
         has left. With ``False``, only students of the roster's classes can be
         marked as left (a file of one class).
+    allow_departures
+        Confirm a full import that marks as left more than
+        ``DEPARTURE_SHARE`` (and more than ``DEPARTURE_COUNT``) of the present
+        students; without it such an import is refused.
     dry_run
-        Compute the changes and write nothing.
+        Compute the changes and write nothing. Too many departures do not raise
+        then: ``RosterChanges.departure_warning`` describes them.
     today
         The date recorded in ``left_on`` and ``arrived_on``; today by default.
 
@@ -186,8 +204,9 @@ def import_roster(
     Raises
     ------
     RosterError
-        On a bad row under ``on_bad_rows="error"``, on a missing column, or on an
-        invalid ``on_bad_rows``. Nothing is written then.
+        On a bad row under ``on_bad_rows="error"``, on a missing column, on an
+        invalid ``on_bad_rows``, or on too many departures without
+        ``allow_departures``. Nothing is written then.
     """
     bad_row_policy(on_bad_rows)
     with store.write() as session:
@@ -198,6 +217,7 @@ def import_roster(
             on_bad_rows=on_bad_rows,
             create_classes=create_classes,
             full=full,
+            allow_departures=allow_departures or dry_run,
             today=today,
         )
         if dry_run:
@@ -214,9 +234,16 @@ def apply_roster(
     on_bad_rows: str = "error",
     create_classes: bool = False,
     full: bool = True,
+    allow_departures: bool = False,
     today: dt.date | None = None,
 ) -> RosterChanges:
-    """Import a roster inside the caller's transaction; see :func:`import_roster`."""
+    """Import a roster inside the caller's transaction; see :func:`import_roster`.
+
+    Raises
+    ------
+    RosterError
+        As :func:`import_roster`; the caller must roll back its transaction.
+    """
     today = today or dt.date.today()
     divisions = {d.name: d for d in session.scalars(select(Division))}
     rows, skipped, created = roster_rows(
@@ -235,6 +262,7 @@ def apply_roster(
             hint="importez la liste complète des élèves de l'établissement",
         )
     matcher = _Matcher(list(session.scalars(select(Student))), rows)
+    present = sum(1 for s in matcher.students if s.left_on is None)
     result: dict[str, list[dict]] = {k: [] for k in _KINDS}
     for row in rows:
         student = matcher.match(row)
@@ -245,16 +273,29 @@ def apply_roster(
             _update_student(session, student, row, divisions, actor, result)
     roster_classes = {row.class_name for row in rows}
     unreadable = _dropped_texts(roster)
+    leavers = []
     for student in matcher.unmatched():
         in_scope = full or (
             student.division and student.division.name in roster_classes
         )
         left_out = student.source_id in skipped or _named_in(student, unreadable)
         if student.left_on is None and in_scope and not left_out:
-            _leave(session, student, today, actor, result)
+            leavers.append(student)
+    warning = _departure_warning(len(leavers), present) if full else ""
+    if warning and not allow_departures:
+        raise RosterError(
+            warning,
+            path=getattr(roster, "path", None),
+            hint="importez l'export complet des élèves, ou --partial pour "
+            "n'importer que les classes du fichier, ou --allow-departures pour "
+            "confirmer ces départs",
+        )
+    for student in leavers:
+        _leave(session, student, today, actor, result)
     session.flush()
 
     changes = _changes(result, skipped, created)
+    changes.departure_warning = warning
     if changes.changed:
         audit.record(
             session, actor=actor, action="roster_imported", after=changes.counts()
@@ -264,6 +305,16 @@ def apply_roster(
 
 
 _KINDS = ("added", "left", "changed_class", "unchanged", "returned", "updated")
+
+
+def _departure_warning(leaving: int, present: int) -> str:
+    """Describe, in French, a full import that would empty too much of the school."""
+    if leaving <= DEPARTURE_COUNT or leaving <= DEPARTURE_SHARE * present:
+        return ""
+    return (
+        f"{leaving} élèves sur {present} présents seraient marqués partis : "
+        "la liste ne semble pas complète"
+    )
 
 
 def _dropped_texts(roster: Any) -> list[str]:

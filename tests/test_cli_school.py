@@ -190,3 +190,36 @@ def test_apkit_executable(tmp_path):
         capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     assert summary.stdout.startswith("Élèves présents : 360 ; enseignants : 27.")
+
+
+def test_import_roster_partial_file(capsys, database, tmp_path):
+    run_json(capsys, database, "import-school", str(SCHOOL))
+    run_json(capsys, database, "import-roster", str(SCHOOL / "students.csv"))
+    lines = (SCHOOL / "students.csv").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "deux.csv"
+    two = [r for r in lines if ";2de5;" in r][:2]
+    path.write_text("\n".join([lines[0], *two]) + "\n", encoding="utf-8")
+
+    code, out, err = run(capsys, "--database", database, "import-roster", str(path))
+    assert (code, out) == (2, "")
+    assert err.startswith(
+        "apkit : deux.csv : 358 élèves sur 360 présents seraient marqués partis"
+    )
+    assert "--partial" in err and "--allow-departures" in err
+    assert run_json(capsys, database, "summary")["students"] == 360
+
+    code, out, _ = run(
+        capsys, "--database", database, "import-roster", str(path), "--dry-run"
+    )
+    assert code == 0
+    assert out.splitlines()[1] == (
+        "Attention : 358 élèves sur 360 présents seraient marqués partis : "
+        "la liste ne semble pas complète"
+    )
+    partial = run_json(capsys, database, "import-roster", str(path), "--partial")
+    assert partial["counts"]["left"] == 27
+    confirmed = run_json(
+        capsys, database, "import-roster", str(path), "--allow-departures"
+    )
+    assert confirmed["counts"]["left"] == 360 - 29
+    assert run_json(capsys, database, "summary")["students"] == 2

@@ -343,3 +343,52 @@ def test_leaver_dropped_by_loader_marked_left(school, tmp_path):
     ]
     changes = import_roster(school, students, actor="test", today=TODAY)
     assert changes.left["student_id"].tolist() == ["STU083"]
+
+
+def two_students(tmp_path):
+    return load_rows(tmp_path, [r for r in SMALL if ";2de5;" in r][:2], "deux.csv")
+
+
+def test_partial_file_refused_as_full_roster(school, tmp_path):
+    import_roster(school, load_rows(tmp_path, SMALL), actor="test", today=TODAY)
+    before = row_counts(school)
+    expected = (
+        "deux.csv : 59 élèves sur 61 présents seraient marqués partis : la liste "
+        "ne semble pas complète ; importez l'export complet des élèves, ou "
+        "--partial pour n'importer que les classes du fichier, ou "
+        "--allow-departures pour confirmer ces départs"
+    )
+    with pytest.raises(RosterError, match=f"^{re.escape(expected)}$") as caught:
+        import_roster(school, two_students(tmp_path), actor="test")
+    assert caught.value.path.name == "deux.csv"
+    assert row_counts(school) == before
+    assert student(school, "STU101").left_on is None
+
+
+def test_partial_file_dry_run_warns(school, tmp_path):
+    import_roster(school, load_rows(tmp_path, SMALL), actor="test", today=TODAY)
+    before = row_counts(school)
+    changes = import_roster(school, two_students(tmp_path), actor="t", dry_run=True)
+    assert len(changes.left) == 59
+    assert changes.departure_warning.startswith("59 élèves sur 61 présents")
+    lines = changes.summary().splitlines()
+    assert lines[0].startswith("Simulation, rien n'est enregistré.")
+    assert lines[1] == f"Attention : {changes.departure_warning}"
+    assert row_counts(school) == before
+
+
+def test_departures_allowed_when_confirmed(school, tmp_path):
+    import_roster(school, load_rows(tmp_path, SMALL), actor="test", today=TODAY)
+    changes = import_roster(
+        school, two_students(tmp_path), actor="test", allow_departures=True
+    )
+    assert len(changes.left) == 59
+    assert student(school, "STU101").left_on is not None
+
+
+def test_few_departures_need_no_confirmation(school, tmp_path):
+    import_roster(school, load_rows(tmp_path, SMALL), actor="test", today=TODAY)
+    fewer = [r for r in SMALL if not r.startswith(("STU083;", "STU101;"))]
+    changes = import_roster(school, load_rows(tmp_path, fewer, "b.csv"), actor="t")
+    assert len(changes.left) == 2
+    assert changes.departure_warning == ""

@@ -65,6 +65,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="créer les classes inconnues (sans barrette) au lieu de refuser la ligne",
     )
     parser.add_argument(
+        "--partial",
+        action="store_true",
+        help="le fichier ne contient que certaines classes : seuls les élèves de "
+        "ces classes peuvent être marqués partis",
+    )
+    parser.add_argument(
+        "--allow-departures",
+        action="store_true",
+        help="confirmer une liste complète qui marque partis plus de 20 %% des "
+        "élèves présents",
+    )
+    parser.add_argument(
         "--dry-run",
         action="store_true",
         help="montrer les changements sans rien enregistrer",
@@ -202,7 +214,8 @@ def _import_roster(args: argparse.Namespace) -> int:
             actor=_actor(args),
             on_bad_rows=args.on_bad_rows,
             create_classes=args.create_classes,
-            full=args.class_name is None,
+            full=args.class_name is None and not args.partial,
+            allow_departures=args.allow_departures,
             dry_run=args.dry_run,
         )
     finally:
