@@ -237,3 +237,48 @@ def test_allocate_period_reports_each_block(sample):
     assert block_c["Heures non placées"].item() >= 5
     ranked = table[["Vœu 1", "Vœu 2", "Vœu 3 ou suivant", "Hors vœux"]].sum(axis=1)
     assert list(ranked) == list(table["Heures placées"])
+
+
+def _two_students() -> bytes:
+    lines = (SCHOOL / "students.csv").read_text(encoding="utf-8").splitlines()
+    two = [r for r in lines if ";2de5;" in r][:2]
+    return ("\n".join([lines[0], *two]) + "\n").encode()
+
+
+def test_upload_of_partial_list_needs_confirmation(set_up):
+    apkit.import_roster(set_up, roster.load(SCHOOL / "students.csv"), actor="test")
+    upload = coordination.roster_upload(set_up)
+    assert upload.confirm.layout.display == "none"
+    upload.upload.value = _upload_value("deux.csv", _two_students())
+
+    warning = "358 élèves sur 360 présents seraient marqués partis"
+    assert upload.status.kind == "error"
+    assert upload.status.message.startswith(warning)
+    assert f"Attention : {warning}" in upload.diff.value
+    assert upload.confirm.layout.display == ""
+    assert upload.import_button.disabled is True
+    upload.import_button.click()
+    assert _student_count(set_up) == 360
+    assert upload.roster is not None
+
+    upload.confirm.value = True
+    assert upload.import_button.disabled is False
+    upload.import_button.click()
+    assert upload.status.message == "Liste importée."
+    with set_up.read() as session:
+        present = select(func.count()).where(Student.left_on.is_(None))
+        assert session.scalar(present) == 2
+
+
+def test_unticked_confirmation_refuses_import(set_up):
+    apkit.import_roster(set_up, roster.load(SCHOOL / "students.csv"), actor="test")
+    upload = coordination.roster_upload(set_up)
+    upload.upload.value = _upload_value("deux.csv", _two_students())
+    upload.import_button.disabled = False
+    upload.import_button.click()
+
+    assert upload.status.kind == "error"
+    assert "--allow-departures" in upload.status.message
+    with set_up.read() as session:
+        present = select(func.count()).where(Student.left_on.is_(None))
+        assert session.scalar(present) == 360

@@ -440,10 +440,16 @@ class RosterUpload:
             description="Importer", icon="upload", disabled=True
         )
         self.import_button.on_click(self._on_import)
+        # Shown only when the import would mark too many students as left.
+        self.confirm = widgets.Checkbox(
+            value=False, description="Je confirme ces départs", indent=False
+        )
+        self.confirm.observe(self._on_confirm, names="value")
+        self.confirm.layout.display = "none"
         self.preview = widgets.HTML()
         self.diff = widgets.HTML()
         self.widget = common.page_box(
-            widgets.HBox([self.upload, self.import_button]),
+            widgets.HBox([self.upload, self.import_button, self.confirm]),
             self.status.widget,
             self.preview,
             self.diff,
@@ -460,11 +466,17 @@ class RosterUpload:
     def _on_import(self, _button: widgets.Button) -> None:
         self.import_roster()
 
+    def _on_confirm(self, change: dict) -> None:
+        if self.changes is not None and self.changes.departure_warning:
+            self.import_button.disabled = not change["new"]
+
     def _reset(self) -> None:
         self.roster = None
         self.changes = None
         self.import_button.disabled = True
         self.import_button.layout.display = ""
+        self.confirm.value = False
+        self.confirm.layout.display = "none"
         self.preview.value = ""
         self.diff.value = ""
         self.status.clear()
@@ -492,7 +504,14 @@ class RosterUpload:
         self.preview.value = _preview_html(name, loaded)
         self.diff.value = _changes_html(changes)
         self.import_button.disabled = not changes.changed
-        if changes.changed:
+        if changes.departure_warning:
+            self.confirm.layout.display = ""
+            self.import_button.disabled = True
+            self.status.error(
+                f"{changes.departure_warning} ; cochez « Je confirme ces départs » "
+                "pour importer quand même."
+            )
+        elif changes.changed:
             self.status.info("Vérifiez les changements puis cliquez sur « Importer ».")
         else:
             self.status.info("Cette liste ne change rien à la base.")
@@ -503,13 +522,21 @@ class RosterUpload:
         Raises
         ------
         RosterError
-            If a row cannot be imported; nothing is written then.
+            If a row cannot be imported, or if the import marks too many
+            students as left and « Je confirme ces départs » is not ticked;
+            nothing is written then.
         """
         if self.roster is None:
             self.status.error("Choisissez d'abord un fichier.")
             return None
-        changes = import_roster(self.store, self.roster, actor=self.actor)
+        changes = import_roster(
+            self.store,
+            self.roster,
+            actor=self.actor,
+            allow_departures=self.confirm.value,
+        )
         self.roster, self.changes = None, changes
+        self.confirm.layout.display = "none"
         # Hidden rather than disabled: the click guard re-enables the button after
         # this call returns.
         self.import_button.layout.display = "none"
