@@ -11,6 +11,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -63,7 +64,29 @@ def emit(args: argparse.Namespace, result: Any, text: str) -> None:
         print(text)
 
 
+# Exit status of a command killed by SIGPIPE (128 + 13), as shells report it.
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``apkit`` command; return its exit status.
+
+    A reader that closes the pipe early (``apkit summary | head -1``) ends the
+    command quietly with :data:`EXIT_BROKEN_PIPE`, as other command-line tools.
+    """
+    try:
+        code = _run(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at devnull so that
+        # flush does not raise a second time (see the signal module's docs).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    return code
+
+
+def _run(argv: Sequence[str] | None) -> int:
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
