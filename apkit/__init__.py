@@ -32,6 +32,7 @@ _LAZY_MODULES = {
         "list_campaigns",
         "mark_published",
         "open_campaign",
+        "set_campaign_mode",
     ),
     "apkit.corrections": (
         "move_student",
@@ -168,6 +169,7 @@ __all__ = [
     "open_campaign",
     "place_unplaced",
     "places_left",
+    "set_campaign_mode",
     "set_preferences",
     "student_history",
     "student_history_table",

@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from apkit import audit
@@ -27,7 +27,9 @@ from apkit.model import (
     CampaignStatus,
     Division,
     Period,
+    Preference,
     Student,
+    UnrankedPolicy,
     utcnow,
 )
 from apkit.store import Store, lock
@@ -365,25 +367,39 @@ def _min_size_problems(activities: list[Activity]) -> list[FeasibilityProblem]:
 
 
 def open_campaign(
-    store: Store, campaign_id: int, *, actor: str, allow_shortfall: bool = False
+    store: Store,
+    campaign_id: int,
+    *,
+    actor: str,
+    allow_shortfall: bool = False,
+    mode: CampaignMode | str | None = None,
 ) -> list[FeasibilityProblem]:
     """Open a draft or closed campaign for sign-up, after checking its offer.
 
     Returns the problems accepted as warnings (shortfalls under
-    ``allow_shortfall``), which are also written to the audit entry.
+    ``allow_shortfall``), which are also written to the audit entry. A ``mode``
+    is set first, as :func:`set_campaign_mode` does, in the same transaction:
+    when opening is refused, the mode is left unchanged too.
 
     Raises
     ------
     FeasibilityError
         If a check blocks opening; ``problems`` lists every message.
     CampaignError
-        If the campaign's status does not allow opening it.
+        If the campaign's status does not allow opening it, or ``mode`` is unknown.
     NotFoundError
         If the campaign does not exist.
     """
+    target = (
+        None
+        if mode is None
+        else _parsed(CampaignMode, mode, "Mode inconnu", MODE_LABELS)
+    )
     with store.write() as session:
         campaign = _locked_campaign(session, campaign_id)
         _check_transition(campaign, CampaignStatus.OPEN)
+        if target is not None:
+            _apply_mode(session, campaign, target, actor)
         problems = feasibility_problems(session, campaign)
         blocking = [p for p in problems if not (p.waivable and allow_shortfall)]
         if blocking:
@@ -394,6 +410,125 @@ def open_campaign(
     for problem in problems:
         log.warning("campaign %s opened despite: %s", campaign_id, problem.message)
     return problems
+
+
+def set_campaign_mode(
+    store: Store,
+    campaign_id: int,
+    mode: CampaignMode | str,
+    *,
+    actor: str,
+    max_choices: int | None = None,
+    unranked_policy: UnrankedPolicy | str | None = None,
+) -> CampaignSummary:
+    """Choose how a campaign fills its activities: live, preferences or rotation.
+
+    ``max_choices`` and ``unranked_policy`` are kept as they are when ``None``.
+    The change is allowed while the campaign is in preparation, or closed and
+    never published; a call that changes nothing is accepted in any status. The
+    change is written to the audit log.
+
+    Raises
+    ------
+    CampaignError
+        If the mode, the number of choices or the policy is unknown or invalid,
+        if the campaign is open or published, or if students already ranked more
+        choices than ``max_choices``.
+    NotFoundError
+        If the campaign does not exist.
+    """
+    target = _parsed(CampaignMode, mode, "Mode inconnu", MODE_LABELS)
+    policy = None
+    if unranked_policy is not None:
+        policy = _parsed(
+            UnrankedPolicy,
+            unranked_policy,
+            "Règle inconnue pour les élèves sans vœu",
+            UNRANKED_LABELS,
+        )
+    with store.write() as session:
+        campaign = _locked_campaign(session, campaign_id)
+        _apply_mode(session, campaign, target, actor, max_choices, policy)
+        return _summary(campaign)
+
+
+def _apply_mode(
+    session: Session,
+    campaign: Campaign,
+    target: CampaignMode,
+    actor: str,
+    max_choices: int | None = None,
+    policy: UnrankedPolicy | None = None,
+) -> None:
+    before = _mode_json(campaign)
+    after = {
+        "mode": str(target),
+        "max_choices": before["max_choices"] if max_choices is None else max_choices,
+        "unranked_policy": str(policy) if policy else before["unranked_policy"],
+    }
+    if after == before:
+        return
+    _check_mode_change(session, campaign, after["max_choices"])
+    campaign.mode = target
+    campaign.max_choices = after["max_choices"]
+    campaign.unranked_policy = UnrankedPolicy(after["unranked_policy"])
+    audit.record(
+        session,
+        actor=actor,
+        action="campaign_mode",
+        campaign_id=campaign.id,
+        before=before,
+        after=after,
+    )
+
+
+UNRANKED_LABELS = {
+    UnrankedPolicy.FILL: "placer dans les places restantes",
+    UnrankedPolicy.LEAVE: "laisser sans atelier",
+}
+
+
+def _parsed(kind: type, value: object, what: str, labels: dict) -> object:
+    try:
+        return kind(value)
+    except ValueError:
+        known = ", ".join(f"{k} ({label})" for k, label in labels.items())
+        raise CampaignError(
+            f"{what} : « {value} » ; valeurs possibles : {known}"
+        ) from None
+
+
+def _mode_json(campaign: Campaign) -> dict:
+    return {
+        "mode": str(campaign.mode),
+        "max_choices": campaign.max_choices,
+        "unranked_policy": str(campaign.unranked_policy),
+    }
+
+
+def _check_mode_change(session: Session, campaign: Campaign, max_choices: int) -> None:
+    status = CampaignStatus(campaign.status)
+    if status not in (CampaignStatus.DRAFT, CampaignStatus.CLOSED) or (
+        campaign.published_at is not None
+    ):
+        raise CampaignError(
+            f"Campagne {campaign_label(campaign)} {STATUS_LABELS[status]} : son mode "
+            "ne peut changer qu'en préparation, ou fermée et jamais publiée ; "
+            "fermez-la d'abord"
+        )
+    if max_choices < 1:
+        raise CampaignError(
+            f"Nombre de vœux invalide : {max_choices} ; donnez au moins 1"
+        )
+    ranked = session.scalar(
+        select(func.max(Preference.rank)).where(Preference.campaign_id == campaign.id)
+    )
+    if ranked is not None and ranked > max_choices:
+        raise CampaignError(
+            f"Campagne {campaign_label(campaign)} : des élèves ont déjà classé "
+            f"{ranked} vœux, plus que les {max_choices} demandés ; gardez au moins "
+            f"{ranked} vœux"
+        )
 
 
 def close_campaign(store: Store, campaign_id: int, *, actor: str) -> None:

@@ -15,10 +15,11 @@ from apkit.campaigns import (
     list_campaigns,
     mark_published,
     open_campaign,
+    set_campaign_mode,
 )
 from apkit.cli import main
 from apkit.errors import CampaignError, FeasibilityError, NotFoundError
-from apkit.model import Campaign, CampaignStatus
+from apkit.model import Campaign, CampaignMode, CampaignStatus, UnrankedPolicy
 from apkit.sample import ensure_sample_school
 from tests.factories import SchoolBuilder, small_school
 
@@ -340,3 +341,113 @@ def test_cli_open_close_and_unplaced(database_store, capsys):
     with database_store.read() as session:
         actors = [e.actor for e in audit.entries(session)]
         assert actors[1] == "coord"
+
+
+def _mode(store, campaign_id):
+    with store.read() as session:
+        campaign = session.get(Campaign, campaign_id)
+        return campaign.mode, campaign.max_choices, campaign.unranked_policy
+
+
+def test_set_campaign_mode_on_draft_is_audited(store):
+    school = _draft(store)
+    summary = set_campaign_mode(store, school.campaign_id, "preferences",
+                                actor="coord", max_choices=2,
+                                unranked_policy="leave")  # fmt: skip
+    assert summary.mode == "preferences"
+    assert _mode(store, school.campaign_id) == (
+        CampaignMode.PREFERENCES,
+        2,
+        UnrankedPolicy.LEAVE,
+    )
+    with store.read() as session:
+        (entry,) = audit.entries(session, campaign_id=school.campaign_id)
+        assert (entry.action, entry.actor) == ("campaign_mode", "coord")
+        before, after = entry.before, entry.after
+    assert before == {"mode": "live", "max_choices": 3, "unranked_policy": "fill"}
+    assert after == {"mode": "preferences", "max_choices": 2,
+                     "unranked_policy": "leave"}  # fmt: skip
+
+
+def test_set_campaign_mode_on_closed_campaign(store):
+    school = small_school(store, status=CampaignStatus.CLOSED)
+    set_campaign_mode(store, school.campaign_id, CampaignMode.ROTATION, actor="c")
+    assert _mode(store, school.campaign_id)[0] == CampaignMode.ROTATION
+
+
+@pytest.mark.parametrize(
+    ("status", "published", "label"),
+    [
+        (CampaignStatus.OPEN, False, "ouverte"),
+        (CampaignStatus.PUBLISHED, True, "publiée"),
+    ],
+)
+def test_set_campaign_mode_refused_open_or_published(store, status, published, label):
+    school = small_school(store, status=status)
+    if published:
+        with store.write() as session:
+            session.get(Campaign, school.campaign_id).published_at = dt.datetime.now()
+    with pytest.raises(
+        CampaignError,
+        match=f"Campagne P1, barrette A {label} : son mode ne peut changer qu'en "
+        "préparation, ou fermée et jamais publiée",
+    ):
+        set_campaign_mode(store, school.campaign_id, "preferences", actor="c")
+    assert _mode(store, school.campaign_id)[0] == CampaignMode.LIVE
+    with store.read() as session:
+        assert audit.entries(session, campaign_id=school.campaign_id) == []
+
+
+def test_set_campaign_mode_unchanged_is_accepted_when_open(store):
+    school = small_school(store)
+    set_campaign_mode(store, school.campaign_id, "live", actor="c")
+    with store.read() as session:
+        assert audit.entries(session, campaign_id=school.campaign_id) == []
+
+
+@pytest.mark.parametrize(
+    ("mode", "options", "message"),
+    [
+        ("tirage", {}, r"Mode inconnu : « tirage » ; valeurs possibles : live \(in"),
+        ("live", {"unranked_policy": "x"}, r"Règle inconnue pour les élèves sans vœu"),
+        (
+            "live",
+            {"max_choices": 0},
+            r"Nombre de vœux invalide : 0 ; donnez au moins 1",
+        ),
+    ],
+)
+def test_set_campaign_mode_invalid_values(store, mode, options, message):
+    school = _draft(store)
+    school_mode = _mode(store, school.campaign_id)
+    with pytest.raises(CampaignError, match=message):
+        set_campaign_mode(store, school.campaign_id, mode, actor="c", **options)
+    assert _mode(store, school.campaign_id) == school_mode
+
+
+def test_set_campaign_mode_keeps_ranked_choices(store):
+    school = small_school(store, mode=CampaignMode.PREFERENCES,
+                          status=CampaignStatus.CLOSED)  # fmt: skip
+    for rank, code in enumerate(["A1", "A2", "PRJ"], start=1):
+        school.builder.preference(school.campaign_id, school.students[0], 1, rank,
+                                  school.activities[code])  # fmt: skip
+    with pytest.raises(CampaignError, match="des élèves ont déjà classé 3 vœux"):
+        set_campaign_mode(store, school.campaign_id, "preferences", actor="c",
+                          max_choices=2)  # fmt: skip
+    assert _mode(store, school.campaign_id)[1] == 3
+
+
+def test_set_campaign_mode_missing_campaign(store):
+    with pytest.raises(NotFoundError, match="Campagne introuvable : n° 42"):
+        set_campaign_mode(store, 42, "live", actor="c")
+
+
+def test_open_with_mode_is_one_change(store):
+    school = _draft(store, capacity=1)
+    with pytest.raises(FeasibilityError):
+        open_campaign(store, school.campaign_id, actor="c", mode="preferences")
+    assert _mode(store, school.campaign_id)[0] == CampaignMode.LIVE
+    open_campaign(store, school.campaign_id, actor="c", mode="preferences",
+                  allow_shortfall=True)  # fmt: skip
+    assert _mode(store, school.campaign_id)[0] == CampaignMode.PREFERENCES
+    assert _status(store, school.campaign_id) == CampaignStatus.OPEN

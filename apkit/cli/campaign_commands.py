@@ -1,4 +1,4 @@
-"""Commands that run campaigns: list, check, open, close, and list the unplaced.
+"""Commands that run campaigns: list, check, choose the mode, open, close, unplaced.
 
 A campaign is named by its period and block (``--period P1 --block A``). Every
 command prints French text, or JSON with ``--json`` (before or after the command
@@ -22,12 +22,16 @@ from apkit.campaigns import (
     find_campaign,
     list_campaigns,
     open_campaign,
+    set_campaign_mode,
 )
 from apkit.cli import emit
 from apkit.history import unplaced_students
+from apkit.model import CampaignMode, UnrankedPolicy
 from apkit.store import Store
 
 Handler = Callable[[argparse.Namespace], int]
+
+MODES = [str(mode) for mode in CampaignMode]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,6 +52,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--allow-shortfall",
         action="store_true",
         help="ouvrir même s'il manque des places (le manque reste signalé)",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        help="choisir d'abord le mode : live (inscription directe), preferences "
+        "(vœux classés) ou rotation",
+    )
+    _actor_option(parser)
+    parser = _command(
+        subparsers,
+        "mode",
+        _mode_command,
+        "choisir le mode d'une campagne en préparation ou fermée",
+    )
+    _campaign_options(parser)
+    parser.add_argument(
+        "mode",
+        choices=MODES,
+        help="live (inscription directe, premier arrivé premier servi), "
+        "preferences (vœux classés puis répartition) ou rotation",
+    )
+    parser.add_argument(
+        "--max-choices", type=int, metavar="N", help="nombre de vœux par heure"
+    )
+    parser.add_argument(
+        "--unranked",
+        choices=[str(p) for p in UnrankedPolicy],
+        help="élèves sans vœu : fill (placés dans les places restantes) ou leave "
+        "(laissés sans atelier)",
     )
     _actor_option(parser)
     parser = _command(subparsers, "close", _close_command, "fermer une campagne")
@@ -142,6 +175,26 @@ def _check(args: argparse.Namespace) -> int:
     return _with_store(args, work)
 
 
+def _mode_command(args: argparse.Namespace) -> int:
+    def work(store: Store) -> int:
+        summary = set_campaign_mode(
+            store,
+            _campaign_id(store, args),
+            args.mode,
+            actor=args.actor or getpass.getuser(),
+            max_choices=args.max_choices,
+            unranked_policy=args.unranked,
+        )
+        text = (
+            f"Campagne {args.period}, barrette {args.block} : mode "
+            f"« {MODE_LABELS[summary.mode]} »."
+        )
+        emit(args, asdict(summary), text)
+        return 0
+
+    return _with_store(args, work)
+
+
 def _open_command(args: argparse.Namespace) -> int:
     def work(store: Store) -> int:
         warnings = open_campaign(
@@ -149,10 +202,16 @@ def _open_command(args: argparse.Namespace) -> int:
             _campaign_id(store, args),
             actor=args.actor or getpass.getuser(),
             allow_shortfall=args.allow_shortfall,
+            mode=args.mode,
         )
-        lines = [f"Campagne {args.period}, barrette {args.block} ouverte."]
+        where = f"Campagne {args.period}, barrette {args.block}"
+        lines = [f"{where} ouverte."]
+        if args.mode is not None:
+            lines = [f"{where} ouverte en mode « {MODE_LABELS[args.mode]} »."]
         lines += [f"Attention : {w.message}" for w in warnings]
         result = {"status": "open", "warnings": [_problem_json(w) for w in warnings]}
+        if args.mode is not None:
+            result["mode"] = args.mode
         emit(args, result, "\n".join(lines))
         return 0
 
