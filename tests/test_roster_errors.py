@@ -414,3 +414,28 @@ def test_load_unknown_mapping_field_rejected():
         r"choisissez parmi : student_id, ine",
     ):
         load(BAD / "missing_column.csv", mapping={"Nom": "surname"})
+
+
+UNICODE_TEXT = (
+    "student_id\tlast_name\tfirst_name\tclass_name\tbirth_date\r\n"
+    "S1\tÉLOÏSE\tLéa\t2de1\t17/04/2010\r\n"
+    "S2\tCŒUR\tPaul\t2de2\t01/01/2010\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [UNICODE_TEXT.encode("utf-16-le"), UNICODE_TEXT.encode("utf-16-be")],
+    ids=["little-endian", "big-endian"],
+)
+def test_load_utf16_text_with_bom(tmp_path, data):
+    # Excel's « Texte Unicode »: UTF-16 with a BOM, tab-separated.
+    bom = b"\xff\xfe" if data[0] else b"\xfe\xff"
+    path = tmp_path / "eleves.txt"
+    path.write_bytes(bom + data)
+    loaded = load(path, classes=SCHOOL_CLASSES)
+    students = loaded.students
+    assert students["last_name"].tolist() == ["ÉLOÏSE", "CŒUR"]
+    assert students["class_name"].tolist() == ["2de1", "2de2"]
+    assert students["line"].tolist() == [2, 3]
+    assert loaded.warnings == []

@@ -1,7 +1,8 @@
 """Bytes of a roster file: size limit, zip members and text decoding.
 
 Text files are decoded the way French school exports need: a UTF-8 BOM means
-UTF-8; otherwise strict UTF-8 when it decodes, else cp1252 (what Excel writes on
+UTF-8, a UTF-16 BOM means UTF-16 (Excel's « Texte Unicode », tab-separated);
+otherwise strict UTF-8 when it decodes, else cp1252 (what Excel writes on
 French Windows). Latin-1 is never used, because it turns cp1252's ’ œ Œ – — into
 invisible control characters.
 """
@@ -19,6 +20,7 @@ MAX_BYTES = 50 * 1024 * 1024
 """Largest roster file read; a real school's exports stay under a few megabytes."""
 
 UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def read_bytes(path: Path, *, max_bytes: int = MAX_BYTES) -> bytes:
@@ -63,13 +65,17 @@ class DecodedText(NamedTuple):
 def decode_text(data: bytes) -> DecodedText:
     """Decode a text export.
 
-    The encoding is ``"utf-8-sig"``, ``"utf-8"`` or ``"cp1252"``. The five bytes
-    that cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) become U+FFFD,
-    and so does a UTF-8 character cut by the end of the file.
+    The encoding is ``"utf-8-sig"``, ``"utf-16"``, ``"utf-8"`` or ``"cp1252"``.
+    The five bytes that cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+    become U+FFFD, and so does a character cut by the end of the file.
     """
     if data.startswith(UTF8_BOM):
         body = data[len(UTF8_BOM) :]
         return DecodedText(body.decode("utf-8", errors="replace"), "utf-8-sig")
+    if data.startswith(UTF16_BOMS):
+        # The "utf-16" codec reads the BOM for the byte order and drops it.
+        text = data.decode("utf-16", errors="replace")
+        return DecodedText(text, "utf-16", truncated=len(data) % 2 == 1)
     try:
         return DecodedText(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError as exc:
