@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import xml.sax
+import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +85,18 @@ OPTIONAL_COLUMNS |= {"eligible_classes"}
 
 _ACTIVITY_FILE = re.compile(r"^(?:activities|ateliers)_(?P<period>[^.]+)\.csv$", re.I)
 _SEPARATORS = (";", "\t", ",")
+# What openpyxl and odfpy raise on a damaged workbook or on another file renamed
+# .xlsx/.ods: not a zip, a cut or corrupted zip member, a missing part, bad XML.
+_WORKBOOK_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    KeyError,
+    ValueError,
+    OSError,
+    SyntaxError,  # xml.etree.ElementTree.ParseError
+    xml.sax.SAXException,
+)
 
 
 @dataclass
@@ -219,11 +234,12 @@ def _read_workbook(path: Path) -> dict[str, list[Table]]:
         sheets = pd.read_excel(
             path, sheet_name=None, header=None, dtype=object, engine=engine
         )
-    except (ValueError, OSError, KeyError) as exc:
+    except _WORKBOOK_ERRORS as exc:
         raise SetupError(
-            f"classeur illisible ({exc})",
+            "classeur illisible : fichier abîmé ou qui n'est pas un classeur "
+            ".xlsx/.ods",
             path=path,
-            hint="enregistrez-le à nouveau au format .xlsx ou .ods",
+            hint="enregistrez-le de nouveau depuis le tableur",
         ) from exc
     by_name = {fold(name): name for name in sheets}
     found: dict[str, str] = {}

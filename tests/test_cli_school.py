@@ -223,3 +223,13 @@ def test_import_roster_partial_file(capsys, database, tmp_path):
     )
     assert confirmed["counts"]["left"] == 360 - 29
     assert run_json(capsys, database, "summary")["students"] == 2
+
+
+def test_import_school_damaged_workbook(capsys, database):
+    path = ROOT / "tests" / "data" / "setup" / "truncated.xlsx"
+    code, out, err = run(capsys, "--database", database, "import-school", str(path))
+    assert (code, out) == (2, "")
+    assert err == (
+        "apkit : truncated.xlsx : classeur illisible : fichier abîmé ou qui n'est "
+        "pas un classeur .xlsx/.ods ; enregistrez-le de nouveau depuis le tableur\n"
+    )

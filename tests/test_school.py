@@ -465,3 +465,30 @@ def test_import_moving_ranked_activity_rejected(store, tmp_path):
     with pytest.raises(CampaignError, match=f"^{re.escape(expected)}$"):
         import_school(store, load_school(folder), actor="test")
     assert row_counts(store) == before
+
+
+# Damaged workbooks in tests/data/setup, made from data/modele_organisation.*:
+# truncated.* keep the first 3000 bytes, corrupt.* have 200 bytes flipped in
+# the middle, garbage.xlsx has an xl/workbook.xml that is no XML, and
+# not_a_workbook.* are an XML roster renamed.
+BAD_WORKBOOKS = [
+    "truncated.xlsx",
+    "truncated.ods",
+    "corrupt.xlsx",
+    "corrupt.ods",
+    "garbage.xlsx",
+    "not_a_workbook.xlsx",
+    "not_a_workbook.ods",
+]
+
+
+@pytest.mark.parametrize("name", BAD_WORKBOOKS)
+def test_load_school_damaged_workbook(name):
+    expected = (
+        f"{name} : classeur illisible : fichier abîmé ou qui n'est pas un classeur "
+        ".xlsx/.ods ; enregistrez-le de nouveau depuis le tableur"
+    )
+    with pytest.raises(SetupError, match=f"^{re.escape(expected)}$") as caught:
+        load_school(SETUP_CASES / name)
+    assert caught.value.path == SETUP_CASES / name
+    assert caught.value.line is None
