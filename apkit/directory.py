@@ -45,8 +45,8 @@ STUDENT_COLUMNS = ["student_id", "last_name", "first_name", "class_name"]
 # Students listed by name in a summary, per kind of change.
 SUMMARY_NAMES = 20
 # A full import may mark as left at most this share (and this number) of the
-# present students without confirmation: a yearly roster loses a few leavers,
-# while a file of one class or a truncated export would empty the whole school.
+# present students without confirmation. A yearly roster loses a few leavers;
+# a file of one class or a cut export would empty the whole school.
 DEPARTURE_SHARE = 0.2
 DEPARTURE_COUNT = 5
 
@@ -190,7 +190,7 @@ def import_roster(
     allow_departures
         Confirm a full import that marks as left more than
         ``DEPARTURE_SHARE`` (and more than ``DEPARTURE_COUNT``) of the present
-        students; without it such an import is refused.
+        students. Such an import is refused without it.
     dry_run
         Compute the changes and write nothing. Too many departures do not raise
         then: ``RosterChanges.departure_warning`` describes them.

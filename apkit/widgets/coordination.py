@@ -523,8 +523,8 @@ class RosterUpload:
         ------
         RosterError
             If a row cannot be imported, or if the import marks too many
-            students as left and « Je confirme ces départs » is not ticked;
-            nothing is written then.
+            students as left without « Je confirme ces départs ». Nothing is
+            written then.
         """
         if self.roster is None:
             self.status.error("Choisissez d'abord un fichier.")
