@@ -202,6 +202,40 @@ def list_campaigns(store: Store) -> list[CampaignSummary]:
         return [_summary(campaign) for campaign in session.scalars(statement)]
 
 
+def default_period_code(store: Store, today: dt.date | None = None) -> str | None:
+    """Return the period a dashboard opens on, among the latest school year's.
+
+    Periods with data are those with at least one campaign holding an activity
+    that is not cancelled. In order: the period containing ``today`` if it has
+    data, the last period with data started by ``today``, the first period with
+    data, and without any data the last period started (the first one before the
+    year begins). ``None`` when there is no period.
+    """
+    today = today or dt.date.today()
+    with store.read() as session:
+        columns = (Period.id, Period.code, Period.school_year, Period.start_date,
+                   Period.end_date)  # fmt: skip
+        periods = list(session.execute(select(*columns).order_by(Period.start_date)))
+        statement = (
+            select(Campaign.period_id)
+            .join(Activity, Activity.campaign_id == Campaign.id)
+            .where(Activity.cancelled.is_(False))
+            .distinct()
+        )
+        with_data = set(session.scalars(statement))
+    if not periods:
+        return None
+    periods = [p for p in periods if p.school_year == periods[-1].school_year]
+    started = [p for p in periods if p.start_date <= today]
+    filled = [p for p in periods if p.id in with_data]
+    for period in started[-1:]:
+        if period.end_date >= today and period.id in with_data:
+            return period.code
+    started_filled = [p for p in started if p.id in with_data]
+    candidates = started_filled[-1:] or filled[:1] or started[-1:] or periods[:1]
+    return candidates[0].code
+
+
 def _summary(campaign: Campaign) -> CampaignSummary:
     return CampaignSummary(
         id=campaign.id,

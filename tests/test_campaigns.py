@@ -6,11 +6,13 @@ import datetime as dt
 import json
 
 import pytest
+from sqlalchemy import select
 
 from apkit import audit
 from apkit.campaigns import (
     check_feasibility,
     close_campaign,
+    default_period_code,
     find_campaign,
     list_campaigns,
     mark_published,
@@ -451,3 +453,63 @@ def test_open_with_mode_is_one_change(store):
                   allow_shortfall=True)  # fmt: skip
     assert _mode(store, school.campaign_id)[0] == CampaignMode.PREFERENCES
     assert _status(store, school.campaign_id) == CampaignStatus.OPEN
+
+
+def _year(store):
+    """P1 (Sep.) with activities, P2 (Nov.) with a cancelled one, P3 (Jan.) empty."""
+    builder = SchoolBuilder(store)
+    block = builder.block("A", ("2de1",))
+    periods = {
+        code: builder.period(code, start_month=month)
+        for code, month in [("P1", 9), ("P2", 11), ("P3", 1)]
+    }
+    builder.activity(builder.campaign(periods["P1"], block), "A1")
+    cancelled = builder.campaign(periods["P2"], block)
+    builder.activity(cancelled, "A2", cancelled=True)
+    builder.campaign(periods["P3"], block)
+    return builder, block, periods
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (dt.date(2025, 8, 20), "P1"),  # before the year: the first with data
+        (dt.date(2025, 9, 10), "P1"),
+        (dt.date(2025, 11, 10), "P1"),  # P2 has only a cancelled activity
+        (dt.date(2026, 1, 10), "P1"),  # P3's campaign has no activity
+        (dt.date(2026, 12, 4), "P1"),  # long after the year
+    ],
+)
+def test_default_period_is_one_with_data(store, today, expected):
+    _year(store)
+    assert default_period_code(store, today) == expected
+
+
+def test_default_period_prefers_today_then_last_started(store):
+    builder, block, periods = _year(store)
+    with store.read() as session:
+        p3 = session.scalars(
+            select(Campaign.id).where(Campaign.period_id == periods["P3"])
+        ).one()
+    builder.activity(p3, "C1")
+    assert default_period_code(store, dt.date(2026, 1, 10)) == "P3"
+    assert default_period_code(store, dt.date(2025, 11, 10)) == "P1"
+    assert default_period_code(store, dt.date(2026, 12, 4)) == "P3"
+
+
+def test_default_period_without_data_or_periods(store):
+    assert default_period_code(store) is None
+    builder = SchoolBuilder(store)
+    builder.period("P1", start_month=9)
+    builder.period("P2", start_month=11)
+    assert default_period_code(store, dt.date(2025, 8, 1)) == "P1"
+    assert default_period_code(store, dt.date(2025, 12, 1)) == "P2"
+
+
+def test_default_period_of_the_latest_year_only(store):
+    builder = SchoolBuilder(store)
+    block = builder.block("A", ("2de1",))
+    old = builder.period("P1", school_year="2024-2025")
+    builder.activity(builder.campaign(old, block), "A1")
+    builder.period("Q1", school_year="2025-2026")
+    assert default_period_code(store, dt.date(2025, 12, 1)) == "Q1"

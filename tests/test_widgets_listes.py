@@ -18,6 +18,7 @@ from apkit.model import (
     Division,
     Enrolment,
     EnrolmentSource,
+    Period,
     Student,
     Teacher,
 )
@@ -228,12 +229,25 @@ def test_xlsx_download_holds_group(school):
     assert len(values) - header_row - 1 == 4
 
 
-def test_current_period_follows_dates(school):
+def test_current_period_is_one_with_groups(school):
     store, _ = school
+    # The sample school has activities in P1 only: later periods have no group.
     assert listes.current_period(store, dt.date(2025, 9, 1)) == "P1"
+    assert listes.current_period(store, dt.date(2025, 11, 3)) == "P1"
+    assert listes.current_period(store, dt.date(2026, 12, 4)) == "P1"
+    with store.write() as session:
+        p2 = session.scalars(select(Period).where(Period.code == "P2")).one()
+        block_id = session.scalars(select(Campaign.block_id)).first()
+        campaign = Campaign(period_id=p2.id, block_id=block_id)
+        session.add(campaign)
+        session.flush()
+        session.add(
+            Activity(campaign_id=campaign.id, code="P2-A01", title="Atelier",
+                     first_slot=1, capacity=10)
+        )  # fmt: skip
     assert listes.current_period(store, dt.date(2025, 11, 3)) == "P2"
-    assert listes.current_period(store, dt.date(2025, 12, 25)) == "P2"
-    assert listes.current_period(store, dt.date(2026, 7, 1)) == "P5"
+    assert listes.current_period(store, dt.date(2025, 10, 1)) == "P1"
+    assert listes.current_period(store, dt.date(2026, 12, 4)) == "P2"
 
 
 def test_download_link_escapes_name_and_label():

@@ -122,6 +122,15 @@ def test_teacher_code_rejected(school):
     assert page.sections.layout.display == "none"
 
 
+def test_page_opens_on_a_period_with_data(school):
+    # Whatever today's date, the page opens on P1, the only period with
+    # activities, never on a later, empty one.
+    store, codes = school
+    page = statistiques.build(store, code=codes["Coordination"])
+    assert page.period.value == "P1"
+    assert _shown(page, "fill")
+
+
 def test_coordinator_sees_every_chart(page):
     assert page.status.kind == "info"
     for name in ("fill", "demand", "blocks", "unplaced", "satisfaction"):

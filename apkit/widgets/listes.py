@@ -20,7 +20,8 @@ import pandas as pd
 from sqlalchemy import select
 
 from apkit import access, reports
-from apkit.errors import AccessDenied, NotFoundError
+from apkit.campaigns import default_period_code
+from apkit.errors import AccessDenied
 from apkit.exports import pdf, xlsx
 from apkit.exports.safety import safe_filename
 from apkit.model import Role, Teacher
@@ -76,17 +77,12 @@ def period_choices(store: Store) -> list[tuple[str, str]]:
 
 
 def current_period(store: Store, today: dt.date | None = None) -> str | None:
-    """Return the code of the period under way: the last one started by ``today``.
+    """Return the code of the period the page opens on: one with groups if any.
 
-    Before the year's first period, the first one; ``None`` without periods.
+    See :func:`apkit.campaigns.default_period_code`, shared with the statistics
+    page; ``None`` without periods.
     """
-    today = today or dt.date.today()
-    try:
-        periods = reports.school_year_periods(store)
-    except NotFoundError:
-        return None
-    started = [p.code for p in periods if p.start_date <= today]
-    return started[-1] if started else periods[0].code
+    return default_period_code(store, today)
 
 
 def groups_of(
