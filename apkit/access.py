@@ -7,11 +7,12 @@ stored only as a salted scrypt hash. The plain codes are returned once, by
 :func:`generate_codes`, and cannot be read back: regenerating revokes the old ones.
 
 Failed attempts are recorded as :class:`~apkit.model.LoginFailure` rows. Past a few
-failures in :data:`FAILURE_WINDOW`, from one client or from all clients together,
-each new attempt must wait a growing delay after the previous failure, and past a
-higher count the attempts are refused until the window has passed. Every refusal
-raises :class:`~apkit.errors.AccessDenied` with the same neutral message; no code
-is ever written to a log.
+failures in :data:`FAILURE_WINDOW` from one client, each new attempt from it must
+wait a growing delay after the previous failure, and past a higher count its
+attempts are refused until the window has passed. Failures from all clients
+together only slow down the answer to a wrong code: they never refuse a right
+one. Every refusal raises :class:`~apkit.errors.AccessDenied` with the same
+neutral message; no code is ever written to a log.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -48,14 +50,17 @@ SCRYPT_P = 1
 
 FAILURE_WINDOW = dt.timedelta(minutes=15)
 # Failures allowed in the window before delays start, per client and overall. The
-# overall figures are high because a computer room of 35 students shares them.
+# overall figure is high because a computer room of 35 students shares it.
 CLIENT_FREE_FAILURES = 5
 CLIENT_REFUSE_AFTER = 20
 OVERALL_FREE_FAILURES = 60
-OVERALL_REFUSE_AFTER = 300
 MAX_DELAY = dt.timedelta(seconds=60)
+# Longest wait added before rejecting a wrong code when the school has many failures.
+OVERALL_MAX_DELAY = dt.timedelta(seconds=10)
 
 Clock = Callable[[], dt.datetime]
+Sleep = Callable[[float], None]
+STAFF_ROLES = (Role.TEACHER, Role.COORDINATOR)
 
 
 @dataclass(frozen=True)
@@ -70,8 +75,11 @@ class Identity:
 
     @property
     def is_staff(self) -> bool:
-        """Whether the holder may correct placements (a teacher or the coordinator)."""
-        return self.role in (Role.TEACHER, Role.COORDINATOR)
+        """Whether the holder may correct placements (a teacher or the coordinator).
+
+        The administration only reads: it is not staff in this sense.
+        """
+        return self.role in STAFF_ROLES
 
     @property
     def actor(self) -> str:
@@ -214,6 +222,19 @@ def _select_students(
     return rows
 
 
+SCHOOL_CODE_LABELS = {
+    Role.COORDINATOR: "Coordination",
+    Role.ADMINISTRATION: "Administration",
+}
+
+
+def _issue_school_code(session: Session, taken: set[str], role: Role) -> IssuedCode:
+    _revoke(session, role)
+    label = SCHOOL_CODE_LABELS[role]
+    code = _issue(session, taken, role=role, label=label)
+    return IssuedCode(role, label, "", code)
+
+
 def generate_codes(
     store,
     *,
@@ -221,6 +242,7 @@ def generate_codes(
     class_names: Iterable[str] | None = None,
     teachers: bool = False,
     coordinator: bool = False,
+    administration: bool = False,
 ) -> list[IssuedCode]:
     """Create new codes and return them in plain text, the only time they exist.
 
@@ -239,6 +261,9 @@ def generate_codes(
         Give a code to every teacher.
     coordinator
         Create the coordinator's code (one for the school).
+    administration
+        Create the administration's code (one for the school), which opens the
+        statistics page and changes nothing.
 
     Raises
     ------
@@ -282,9 +307,9 @@ def generate_codes(
                     IssuedCode(Role.TEACHER, label, "", code, teacher_id=teacher.id)
                 )
         if coordinator:
-            _revoke(session, Role.COORDINATOR)
-            code = _issue(session, taken, role=Role.COORDINATOR, label="Coordination")
-            issued.append(IssuedCode(Role.COORDINATOR, "Coordination", "", code))
+            issued.append(_issue_school_code(session, taken, Role.COORDINATOR))
+        if administration:
+            issued.append(_issue_school_code(session, taken, Role.ADMINISTRATION))
     log.info("generated %d access codes", len(issued))
     return issued
 
@@ -323,31 +348,45 @@ def _failures_since(session: Session, since: dt.datetime, client: str | None) ->
 def _delay_after(count: int, free: int) -> dt.timedelta:
     if count < free:
         return dt.timedelta(0)
-    return min(dt.timedelta(seconds=2 ** (count - free)), MAX_DELAY)
+    # The exponent is capped: 2**400 seconds does not fit a timedelta.
+    seconds = 2 ** min(count - free, 16)
+    return min(dt.timedelta(seconds=seconds), MAX_DELAY)
 
 
 def check_throttle(session: Session, client: str, now: dt.datetime) -> None:
     """Raise :class:`AccessDenied` while attempts from ``client`` must wait.
 
+    An empty ``client`` (no trusted proxy) is never refused here: only the
+    school-wide delay of :func:`failure_delay` applies then.
+
     Raises
     ------
     AccessDenied
-        If too many failures happened in :data:`FAILURE_WINDOW`, from this client
-        or overall, and the delay since the last one has not passed, or the
-        count is past the refusal threshold.
+        If too many failures from this client happened in :data:`FAILURE_WINDOW`
+        and the delay since the last one has not passed, or the count is past
+        :data:`CLIENT_REFUSE_AFTER`.
     """
-    since = now - FAILURE_WINDOW
-    scopes = [(None, OVERALL_FREE_FAILURES, OVERALL_REFUSE_AFTER)]
-    if client:
-        scopes.insert(0, (client, CLIENT_FREE_FAILURES, CLIENT_REFUSE_AFTER))
-    for scope, free, refuse_after in scopes:
-        failures = _failures_since(session, since, scope)
-        if len(failures) >= refuse_after:
-            log.warning("login refused: %d failures in the window", len(failures))
-            raise AccessDenied()
-        if failures and now < failures[-1] + _delay_after(len(failures), free):
-            log.warning("login delayed: %d failures in the window", len(failures))
-            raise AccessDenied()
+    if not client:
+        return
+    failures = _failures_since(session, now - FAILURE_WINDOW, client)
+    if len(failures) >= CLIENT_REFUSE_AFTER:
+        log.warning("login refused: %d failures in the window", len(failures))
+        raise AccessDenied()
+    delay = _delay_after(len(failures), CLIENT_FREE_FAILURES)
+    if failures and now < failures[-1] + delay:
+        log.warning("login delayed: %d failures in the window", len(failures))
+        raise AccessDenied()
+
+
+def failure_delay(session: Session, now: dt.datetime) -> dt.timedelta:
+    """Return the wait before rejecting a wrong code, from the school's failures.
+
+    Past :data:`OVERALL_FREE_FAILURES` failures from all clients in
+    :data:`FAILURE_WINDOW`, the wait grows from 1 s up to
+    :data:`OVERALL_MAX_DELAY`.
+    """
+    count = len(_failures_since(session, now - FAILURE_WINDOW, None))
+    return min(_delay_after(count, OVERALL_FREE_FAILURES), OVERALL_MAX_DELAY)
 
 
 def _record_failure(store, client: str, now: dt.datetime) -> None:
@@ -374,7 +413,12 @@ def _match(session: Session, raw: str) -> AccessCode | None:
 
 
 def authenticate(
-    store, code: str | None, *, client: str = "", clock: Clock = _utcnow
+    store,
+    code: str | None,
+    *,
+    client: str = "",
+    clock: Clock = _utcnow,
+    sleep: Sleep = time.sleep,
 ) -> Identity:
     """Return the identity a code opens.
 
@@ -386,10 +430,14 @@ def authenticate(
         The code as typed or taken from the link; case, spaces and hyphens are
         ignored.
     client
-        Who is trying, for throttling (the address a reverse proxy forwards), or
-        ``""`` when unknown; then only the overall limit applies.
+        Who is trying, for throttling (the address a trusted reverse proxy
+        forwards), or ``""`` when unknown; then only the school-wide delay
+        applies.
     clock
         Returns the current UTC time; tests pass their own.
+    sleep
+        Waits a number of seconds before a wrong code is refused, while the
+        school has many failures; tests pass their own.
 
     Raises
     ------
@@ -398,23 +446,30 @@ def authenticate(
         if attempts are being throttled.
     """
     now = clock()
-    identity = None
+    # The per-client limit refuses before the hash is checked: that is what slows
+    # one guesser. The school-wide count never refuses: 35 students mistyping in
+    # a computer room must not lock out the right codes. It only delays the
+    # response to a wrong code, so a guesser spread over many clients (or with no
+    # proxy to tell clients apart) gets one guess per wait and per open page,
+    # and the scrypt cost of every attempt, rather than a refusal.
     with store.read() as session:
         check_throttle(session, client, now)
         row = _match(session, normalize_code(code))
         if row is not None:
-            identity = Identity(
+            return Identity(
                 role=row.role,
                 label=row.label,
                 code_id=row.id,
                 student_id=row.student_id,
                 teacher_id=row.teacher_id,
             )
-    if identity is None:
-        _record_failure(store, client, now)
-        log.info("login failed from client %r", client)
-        raise AccessDenied()
-    return identity
+        delay = failure_delay(session, now)
+    _record_failure(store, client, now)
+    log.info("login failed from client %r", client)
+    if delay:
+        log.warning("wrong code rejected after a wait of %s", delay)
+        sleep(delay.total_seconds())
+    raise AccessDenied()
 
 
 def recheck(store, identity: Identity) -> Identity:
@@ -435,7 +490,8 @@ def recheck(store, identity: Identity) -> Identity:
 def require_student(identity: Identity, student_id: int) -> None:
     """Raise :class:`AccessDenied` unless ``identity`` may act for ``student_id``.
 
-    A student acts only for themselves; teachers and the coordinator for anyone.
+    A student acts only for themselves; teachers and the coordinator for anyone;
+    the administration for no one.
 
     Raises
     ------
@@ -456,7 +512,7 @@ def require_staff(identity: Identity) -> None:
     Raises
     ------
     AccessDenied
-        If ``identity`` is a student's.
+        If ``identity`` is a student's or the administration's.
     """
     if not identity.is_staff:
         raise AccessDenied()

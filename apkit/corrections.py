@@ -176,6 +176,11 @@ def _check_role(role: Role | str, force: bool) -> Role:
             "Un élève ne peut pas déplacer d'élève ; seuls les enseignants et le "
             "coordinateur corrigent les groupes"
         )
+    if role not in (Role.TEACHER, Role.COORDINATOR):
+        raise AccessDenied(
+            "L'administration consulte les statistiques mais ne déplace pas d'élève ; "
+            "seuls les enseignants et le coordinateur corrigent les groupes"
+        )
     if force and role != Role.COORDINATOR:
         raise AccessDenied(
             "Seul le coordinateur peut forcer une inscription au-delà des places"

@@ -80,6 +80,7 @@ class Role(enum.StrEnum):
     STUDENT = "student"
     TEACHER = "teacher"
     COORDINATOR = "coordinator"
+    ADMINISTRATION = "administration"
 
 
 def _enum(kind: type[enum.Enum]) -> Enum:

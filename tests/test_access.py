@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from apkit import access
 from apkit.access import Identity, authenticate, generate_codes
+from apkit.corrections import move_student
 from apkit.errors import AccessDenied, NotFoundError, RosterError
 from apkit.model import (
     AccessCode,
@@ -22,8 +23,15 @@ from apkit.model import (
     Teacher,
 )
 from apkit.names import name_key
+from apkit.widgets.common import client_address
 
 NEUTRAL = "Code inconnu ou accès refusé."
+
+
+def wrong_code(code: str) -> str:
+    """Return ``code`` with its last character changed, so it never matches."""
+    last = "Y" if code[-1] == "Z" else "Z"
+    return code[:-1] + last
 
 
 def _add_people(store) -> None:
@@ -200,16 +208,121 @@ def test_throttle_refuses_past_limit_until_window_ends(people_store):
     assert authenticate(people_store, code, client="x", clock=clock).label
 
 
-def test_throttle_overall_without_client(people_store):
+def _add_failures(store, count: int, at: dt.datetime, client: str = "") -> None:
+    with store.write() as session:
+        for index in range(count):
+            session.add(LoginFailure(at=at, client=client or f"c{index}"))
+
+
+def test_computer_room_mistyping_locks_nobody_out(people_store):
+    # 35 students each mistype twice from one room's address: 70 failures.
+    issued = generate_codes(people_store, students=True)
+    clock = FakeClock()
+    waits: list[float] = []
+    for index in range(35):
+        for _ in range(2):
+            with pytest.raises(AccessDenied, match=NEUTRAL):
+                authenticate(
+                    people_store, "AAAA-AAAA-AAAA", clock=clock, sleep=waits.append
+                )
+        if index % 7 == 0:
+            clock.advance(1)
+    assert access.count_failures(people_store) == 70
+    for item in issued:
+        identity = authenticate(
+            people_store, item.code, clock=clock, sleep=waits.append
+        )
+        assert identity.student_id == item.student_id
+    # Only the wrong codes past the school-wide free failures waited.
+    assert len(waits) == 70 - access.OVERALL_FREE_FAILURES
+    assert 0 < max(waits) <= access.OVERALL_MAX_DELAY.total_seconds()
+
+
+def test_school_wide_failures_never_refuse_a_right_code(people_store):
     code = generate_codes(people_store, class_names=["2de2"])[0].code
     clock = FakeClock()
-    with people_store.write() as session:
-        for index in range(access.OVERALL_FREE_FAILURES):
-            session.add(LoginFailure(at=clock.now, client=f"c{index}"))
+    _add_failures(people_store, 400, clock.now)
+    waits: list[float] = []
+    assert authenticate(people_store, code, clock=clock, sleep=waits.append).label
+    assert authenticate(
+        people_store, code, client="10.0.0.3", clock=clock, sleep=waits.append
+    ).label
+    assert waits == []
     with pytest.raises(AccessDenied, match=NEUTRAL):
-        authenticate(people_store, code, clock=clock)
-    clock.advance(access.MAX_DELAY.total_seconds())
-    assert authenticate(people_store, code, clock=clock).label
+        authenticate(people_store, wrong_code(code), clock=clock, sleep=waits.append)
+    assert waits == [access.OVERALL_MAX_DELAY.total_seconds()]
+    assert access.count_failures(people_store) == 401
+
+
+def test_wrong_code_waits_only_past_free_failures(people_store):
+    clock = FakeClock()
+    _add_failures(people_store, access.OVERALL_FREE_FAILURES - 1, clock.now)
+    waits: list[float] = []
+    for _ in range(2):
+        with pytest.raises(AccessDenied, match=NEUTRAL):
+            authenticate(
+                people_store, "AAAA-AAAA-AAAA", clock=clock, sleep=waits.append
+            )
+    assert waits == [1.0]
+    clock.advance(access.FAILURE_WINDOW.total_seconds() + 1)
+    with pytest.raises(AccessDenied, match=NEUTRAL):
+        authenticate(people_store, "AAAA-AAAA-AAAA", clock=clock, sleep=waits.append)
+    assert waits == [1.0]
+
+
+def test_administration_code_reads_only(people_store):
+    issued = generate_codes(people_store, coordinator=True, administration=True)
+    assert [(item.role, item.label) for item in issued] == [
+        (Role.COORDINATOR, "Coordination"),
+        (Role.ADMINISTRATION, "Administration"),
+    ]
+    identity = authenticate(people_store, issued[1].code)
+    assert identity.role is Role.ADMINISTRATION
+    assert identity.actor == "administration:Administration"
+    assert not identity.is_staff
+    with pytest.raises(AccessDenied, match=NEUTRAL):
+        access.require_staff(identity)
+    with pytest.raises(AccessDenied, match=NEUTRAL):
+        access.require_student(identity, 1)
+    # Regenerating revokes the previous administration code only.
+    again = generate_codes(people_store, administration=True)[0]
+    with pytest.raises(AccessDenied, match=NEUTRAL):
+        access.recheck(people_store, identity)
+    assert authenticate(people_store, again.code).role is Role.ADMINISTRATION
+    assert authenticate(people_store, issued[0].code).role is Role.COORDINATOR
+
+
+def test_administration_may_not_move_students(people_store):
+    with pytest.raises(AccessDenied, match="L'administration consulte les statis"):
+        move_student(
+            people_store, 1, 1, 1, actor="administration:Administration",
+            role=Role.ADMINISTRATION,
+        )  # fmt: skip
+    with pytest.raises(AccessDenied, match="L'administration consulte les statis"):
+        move_student(people_store, 1, 1, 1, actor="a", role="administration")
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"HTTP_X_FORWARDED_FOR": "10.0.0.5"}, ""),
+        ({"HTTP_X_FORWARDED_FOR": "10.0.0.5", "APKIT_TRUSTED_PROXY": "0"}, ""),
+        ({"HTTP_X_FORWARDED_FOR": "1.2.3.4, 10.0.0.5", "APKIT_TRUSTED_PROXY": "1"},
+         "10.0.0.5"),
+        ({"APKIT_TRUSTED_PROXY": "1"}, ""),
+        ({}, ""),
+    ],
+)  # fmt: skip
+def test_client_address_trusts_header_only_behind_proxy(environ, expected):
+    assert client_address(environ) == expected
+
+
+def test_client_address_reads_process_environment(monkeypatch):
+    monkeypatch.setenv("HTTP_X_FORWARDED_FOR", "10.0.0.6")
+    monkeypatch.delenv("APKIT_TRUSTED_PROXY", raising=False)
+    assert client_address() == ""
+    monkeypatch.setenv("APKIT_TRUSTED_PROXY", "1")
+    assert client_address() == "10.0.0.6"
 
 
 def test_code_never_logged(people_store, caplog):
@@ -217,7 +330,7 @@ def test_code_never_logged(people_store, caplog):
     issued = generate_codes(people_store, students=True)
     authenticate(people_store, issued[0].code)
     with pytest.raises(AccessDenied):
-        authenticate(people_store, issued[0].code[:-1] + "Z", client="c")
+        authenticate(people_store, wrong_code(issued[0].code), client="c")
     for item in issued:
         raw = access.normalize_code(item.code)
         assert item.code not in caplog.text

@@ -10,6 +10,9 @@ import time
 
 import pytest
 
+from apkit import access
+from apkit.cli import main
+from apkit.model import Role
 from apkit.serve import (
     ServeError,
     VoilaServer,
@@ -18,6 +21,7 @@ from apkit.serve import (
     port_is_open,
     voila_command,
 )
+from apkit.store import Store
 from tests.conftest import new_database_url
 
 
@@ -43,6 +47,30 @@ def test_voila_command_options():
 )
 def test_normalize_base_url(given, expected):
     assert normalize_base_url(given) == expected
+
+
+def test_codes_generate_administration(tmp_path, capsys):
+    url = new_database_url(tmp_path)
+    out = tmp_path / "codes.csv"
+    argv = ["--database", url, "codes", "generate", "--administration"]
+    assert main([*argv, "--out", str(out)]) == 0
+    assert "1 codes créés et écrits dans" in capsys.readouterr().out
+    issued = access.read_codes_csv(out)
+    assert [(item.role, item.label) for item in issued] == [
+        (Role.ADMINISTRATION, "Administration")
+    ]
+    store = Store(url)
+    try:
+        identity = access.authenticate(store, issued[0].code)
+    finally:
+        store.dispose()
+    assert identity.role is Role.ADMINISTRATION and not identity.is_staff
+
+
+def test_codes_generate_needs_a_choice(tmp_path):
+    argv = ["--database", new_database_url(tmp_path), "codes", "generate"]
+    with pytest.raises(SystemExit, match="--coordinator ou --administration"):
+        main(argv)
 
 
 def test_busy_port_rejected(tmp_path):

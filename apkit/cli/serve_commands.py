@@ -78,6 +78,11 @@ def _register_generate(actions: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--coordinator", action="store_true", help="le code de la coordination"
     )
+    parser.add_argument(
+        "--administration",
+        action="store_true",
+        help="le code de l'administration (page des statistiques, en lecture seule)",
+    )
     parser.add_argument("--out", type=Path, default=Path("codes.csv"), help="CSV")
     parser.add_argument("--slips", type=Path, metavar="DOSSIER", help="coupons PDF")
     parser.add_argument(
@@ -120,10 +125,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    if not (args.students or args.class_names or args.teachers or args.coordinator):
+    wanted = (args.students, args.class_names, args.teachers, args.coordinator)
+    if not (any(wanted) or args.administration):
         raise SystemExit(
-            "apkit codes generate : choisissez --students, --class, --teachers "
-            "ou --coordinator"
+            "apkit codes generate : choisissez --students, --class, --teachers, "
+            "--coordinator ou --administration"
         )
     store = Store(args.database)
     issued = access.generate_codes(
@@ -132,6 +138,7 @@ def _generate(args: argparse.Namespace) -> int:
         class_names=args.class_names,
         teachers=args.teachers,
         coordinator=args.coordinator,
+        administration=args.administration,
     )
     access.write_codes_csv(issued, args.out, base_url=args.url)
     paths = (

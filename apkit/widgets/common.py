@@ -168,13 +168,21 @@ def query_params(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     return {name: values[-1] for name, values in parsed.items()}
 
 
-def client_address(environ: Mapping[str, str] | None = None) -> str:
-    """Return the browser's address forwarded by a reverse proxy, or ``""``.
+TRUSTED_PROXY_ENV = "APKIT_TRUSTED_PROXY"
 
-    ``apkit serve`` has Voilà pass ``X-Forwarded-For`` to kernels. Without a proxy
-    the header is absent (or set by the browser, so only used for throttling).
+
+def client_address(environ: Mapping[str, str] | None = None) -> str:
+    """Return the browser's address forwarded by a trusted reverse proxy, or ``""``.
+
+    ``apkit serve`` has Voilà pass ``X-Forwarded-For`` to kernels, and Voilà 0.5
+    passes nothing else about the client (not the socket's peer address). The
+    header is used only when ``APKIT_TRUSTED_PROXY=1`` says a proxy sets it;
+    without a proxy the browser could write any value there, so the address is
+    ``""`` and only the school-wide delay on wrong codes applies.
     """
     environ = os.environ if environ is None else environ
+    if environ.get(TRUSTED_PROXY_ENV, "").strip() != "1":
+        return ""
     forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
     return forwarded.split(",")[-1].strip()[:64]
 

@@ -48,9 +48,7 @@ CHART_TITLES = {
     "satisfaction": "Satisfaction",
     "history": "Parcours",
 }
-# TODO: apkit.access has no administration role yet, so the page opens with the
-# coordinator's code only; add the role here once access.Role has one.
-ALLOWED_ROLES = (Role.COORDINATOR,)
+ALLOWED_ROLES = (Role.COORDINATOR, Role.ADMINISTRATION)
 
 
 def png_bytes(figure: object) -> bytes:
