@@ -146,10 +146,6 @@ def test_administration_code_refused_on_corrections(school):
     assert page.status.message == "Code inconnu ou accès refusé."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="apkit/widgets/listes.py refuses only students' codes (not in this fix)",
-)
 def test_administration_code_refused_on_lists(school):
     store, codes = school
     page = listes.build(store, code=codes["Administration"])

@@ -198,7 +198,7 @@ class ListsPage:
             If the code is unknown, revoked, or a student's.
         """
         identity = access.authenticate(self.store, code, client=common.client_address())
-        if identity.role is Role.STUDENT:
+        if identity.role not in (Role.TEACHER, Role.COORDINATOR):
             raise AccessDenied("Cette page est réservée aux enseignants.")
         self.identity = identity
         self.code.value = ""
