@@ -1,6 +1,6 @@
 """Database model of a school's AP organisation, in SQLAlchemy 2 declarative form.
 
-One database holds one school. The roster (students, divisions, blocks, teachers)
+One database contains one school. The roster (students, divisions, blocks, teachers)
 changes through re-imports but is never deleted: a leaver keeps their history and
 is marked with ``left_on``. A campaign is the sign-up of one block for one period;
 its activities run in one slot or, for a two-hour project, in both.
@@ -47,7 +47,7 @@ class Base(DeclarativeBase):
 
 
 class CampaignMode(enum.StrEnum):
-    """How a campaign fills its activities."""
+    """The way a campaign fills its activities."""
 
     LIVE = "live"  # first come, first served sign-up
     PREFERENCES = "preferences"  # ranked choices, then allocation
@@ -62,7 +62,7 @@ class CampaignStatus(enum.StrEnum):
 
 
 class UnrankedPolicy(enum.StrEnum):
-    """What allocation does with students who gave no preference."""
+    """Allocation's rule for students who gave no preference."""
 
     FILL = "fill"  # place them into the remaining places, least-filled first
     LEAVE = "leave"  # leave them unplaced for the coordinator
@@ -210,7 +210,7 @@ class Activity(Base):
     capacity: Mapped[int] = mapped_column(Integer)
     min_size: Mapped[int] = mapped_column(Integer, default=0)
     first_slot: Mapped[int] = mapped_column(Integer)
-    # 1 for a one-hour activity, 2 for a project that fills slots first_slot and the next.
+    # 1 for a one-hour activity, 2 for a project in slots first_slot and the next.
     slot_span: Mapped[int] = mapped_column(Integer, default=1)
     # Set when allocation closed it because it could not reach min_size.
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
