@@ -72,7 +72,11 @@ def test_student_help_explains_full_and_closed():
     ("name", "module", "message"),
     [
         ("listes", listes, "Cette page est réservée aux enseignants."),
-        ("statistiques", statistiques, "Cette page est réservée à la coordination."),
+        (
+            "statistiques",
+            statistiques,
+            "Cette page est réservée à l'administration et à la coordination.",
+        ),
     ],
 )
 def test_refusal_quoted_as_page_raises(name, module, message):

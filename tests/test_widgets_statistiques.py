@@ -122,7 +122,9 @@ def test_teacher_code_rejected(school):
     page = statistiques.build(store, code=teacher_code)
     assert page.identity is None
     assert page.status.kind == "error"
-    assert page.status.message == "Cette page est réservée à la coordination."
+    assert page.status.message == (
+        "Cette page est réservée à l'administration et à la coordination."
+    )
     assert page.sections.layout.display == "none"
 
 

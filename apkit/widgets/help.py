@@ -94,8 +94,9 @@ TEXTS: dict[str, str] = {
         "« Heure » restreignent les graphiques ; « Préparer le classeur » crée le "
         "classeur de la période à télécharger.</p>"
         "<p><b>Si c'est refusé :</b></p><ul>"
-        "<li><b>« Cette page est réservée à la coordination. »</b> : seul le code "
-        "de la coordination ouvre cette page.</li>" + WRONG_CODE + "</ul>"
+        "<li><b>« Cette page est réservée à l'administration et à la "
+        "coordination. »</b> : seuls le code de l'administration et celui de la "
+        "coordination ouvrent cette page.</li>" + WRONG_CODE + "</ul>"
     ),
 }
 

@@ -214,7 +214,9 @@ class StatisticsPage:
         """
         identity = access.authenticate(self.store, code, client=common.client_address())
         if identity.role not in ALLOWED_ROLES:
-            raise AccessDenied("Cette page est réservée à la coordination.")
+            raise AccessDenied(
+                "Cette page est réservée à l'administration et à la coordination."
+            )
         self.identity = identity
         self.code.value = ""
         self.login.layout.display = "none"

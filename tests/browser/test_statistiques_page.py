@@ -54,6 +54,6 @@ def test_teacher_code_rejected(served_school, page, open_dashboard, screenshot):
     open_dashboard(page, served_school.url("statistiques.ipynb", code=code.code))
     page.wait_for_selector(".apkit-status-error", timeout=60_000)
     message = page.inner_text(".apkit-status-error")
-    assert message == "Cette page est réservée à la coordination."
+    assert message == "Cette page est réservée à l'administration et à la coordination."
     assert page.locator(".widget-image:visible").count() == 0
     screenshot(page, "statistiques_code_enseignant")
