@@ -55,7 +55,7 @@ CLIENT_FREE_FAILURES = 5
 CLIENT_REFUSE_AFTER = 20
 OVERALL_FREE_FAILURES = 60
 MAX_DELAY = dt.timedelta(seconds=60)
-# Longest wait added before rejecting a wrong code when the school has many failures.
+# Maximum wait added before rejecting a wrong code when the school has many failures.
 OVERALL_MAX_DELAY = dt.timedelta(seconds=10)
 
 Clock = Callable[[], dt.datetime]
@@ -65,7 +65,7 @@ STAFF_ROLES = (Role.TEACHER, Role.COORDINATOR)
 
 @dataclass(frozen=True)
 class Identity:
-    """Who a code belongs to: the role and the one person it opens."""
+    """The holder of a code: its role and the one person it opens."""
 
     role: Role
     label: str
@@ -315,7 +315,7 @@ def generate_codes(
 
 
 def list_codes(store) -> list[dict]:
-    """Return who holds a valid code (role, holder, lookup prefix, date), no secret."""
+    """Return each valid code's role, holder, lookup prefix and date, no secret."""
     with store.read() as session:
         rows = session.scalars(
             select(AccessCode)
