@@ -19,10 +19,8 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -30,6 +28,9 @@ from sqlalchemy.orm import Session
 
 from apkit.errors import StoreError
 from apkit.model import Base
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,10 @@ class Store:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
 
     def alembic_config(self) -> Config:
+        # Alembic is imported here, not at the top, because a dashboard kernel
+        # opens the store without migrating it and should not pay for the import.
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.set_main_option(
@@ -133,6 +138,8 @@ class Store:
         A new, empty database gets the current tables at once and is stamped with
         the latest revision; an existing one goes through the migrations.
         """
+        from alembic import command
+
         try:
             with self.engine.begin() as connection:
                 tables = inspect(connection).get_table_names()
