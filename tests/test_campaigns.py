@@ -315,8 +315,9 @@ def test_cli_campaigns_and_check(database_store, capsys):
     assert out.splitlines()[0] == (
         "Barrette A, heure 1 : 6 élèves pour 4 places, il manque 2 places"
     )
-    code, out, _ = _cli(database_store, capsys, "check", "--period", "P1", "--block", "A",
-                        "--json")  # fmt: skip
+    code, out, _ = _cli(
+        database_store, capsys, "check", "--period", "P1", "--block", "A", "--json"
+    )
     result = json.loads(out)
     assert result["problems"][1]["slot"] == 2
     assert result["problems"][1]["missing"] == 2

@@ -78,8 +78,15 @@ def test_student_unique_source_id(store):
     with pytest.raises(IntegrityError):
         with store.write() as session:
             for _ in range(2):
-                session.add(Student(source_id="S1", last_name="A", first_name="B",
-                                    name_key="a b", birth_date=dt.date(2010, 1, 1)))
+                session.add(
+                    Student(
+                        source_id="S1",
+                        last_name="A",
+                        first_name="B",
+                        name_key="a b",
+                        birth_date=dt.date(2010, 1, 1),
+                    )
+                )
             session.flush()
 
 
