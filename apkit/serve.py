@@ -10,12 +10,19 @@ for a school's server (measured with Voilà 0.5.13):
 - ``--show_tracebacks=False``: cell errors stay in the server log;
 - idle kernels are culled after 15 minutes, because closing a page does not free
   its kernel in this Voilà version;
-- no preheated kernels: with ``--preheat_kernel=True`` the query string (which
-  carries the student's code) is only reachable through ``voila.utils``, whose
-  import costs about 1.5 s and 60 MB in every kernel, more than preheating saves
-  on a 2-core server during a computer room's burst of openings;
+- preheated kernels for the student page only: a pool of
+  :data:`STUDENT_POOL_SIZE` kernels has already run ``inscription.ipynb`` up to
+  the moment it needs the student's code, so the first visitors of a computer
+  room get their page at once. Preheated kernels receive the query string over
+  a websocket (:func:`apkit.widgets.common.wait_for_request`), not through
+  ``voila.utils``, whose import costs 1.5 s in every kernel. The other pages
+  start a kernel per visit: they are opened one at a time and their pools would
+  hold pandas and matplotlib in memory all day;
 - ``X-Forwarded-For`` is passed to the kernels as ``HTTP_X_FORWARDED_FOR`` so the
-  sign-in throttling can tell clients apart behind a reverse proxy.
+  sign-in throttling can tell clients apart behind a reverse proxy;
+- the ``apkit`` page template (``apkit/share/voila/templates/apkit``), Voilà's
+  ``lab`` template without its links to a public CDN, in a page marked as
+  French.
 
 Every kernel inherits the server's environment, so ``APKIT_DATABASE_URL`` set
 here is the database every page opens.
@@ -23,6 +30,7 @@ here is the database every page opens.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -39,6 +47,9 @@ from apkit.store import ENV_URL, PROJECT_ROOT
 log = logging.getLogger(__name__)
 
 DASHBOARDS = PROJECT_ROOT / "dashboards"
+# Jupyter data folder that contains apkit's page template (share/voila/templates/apkit).
+TEMPLATES_ROOT = Path(__file__).resolve().parent / "share"
+TEMPLATE = "apkit"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
 CULL_IDLE_TIMEOUT_S = 900
@@ -46,6 +57,9 @@ CULL_INTERVAL_S = 60
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
 HOME_PAGE = "accueil.ipynb"
+STUDENT_PAGE = "inscription.ipynb"
+# Idle kernels kept ready for the student page, about 85 MB each.
+STUDENT_POOL_SIZE = 4
 
 
 class ServeError(ApkitError, OSError):
@@ -75,8 +89,20 @@ def voila_command(
     host: str = DEFAULT_HOST,
     base_url: str = "/",
     dashboards: Path = DASHBOARDS,
+    student_pool: int = STUDENT_POOL_SIZE,
 ) -> list[str]:
-    """Return Voilà's command line for serving ``dashboards``."""
+    """Return Voilà's command line for serving ``dashboards``.
+
+    ``student_pool`` is the number of preheated kernels kept for the student
+    page; 0 turns preheating off.
+    """
+    preheat = []
+    if student_pool > 0:
+        pools = {STUDENT_PAGE: {"pool_size": student_pool}, "default": {"pool_size": 0}}
+        preheat = [
+            "--preheat_kernel=True",
+            f"--VoilaKernelManager.kernel_pools_config={json.dumps(pools)}",
+        ]
     return [
         *voila_program(),
         str(dashboards),
@@ -89,6 +115,9 @@ def voila_command(
         f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_TIMEOUT_S}",
         f"--MappingKernelManager.cull_interval={CULL_INTERVAL_S}",
         "--VoilaConfiguration.http_header_envs=X-Forwarded-For",
+        f"--VoilaConfiguration.template={TEMPLATE}",
+        "--VoilaExporter.language_code=fr",
+        *preheat,
     ]
 
 
@@ -129,6 +158,7 @@ class VoilaServer:
         base_url: str = "/",
         dashboards: Path = DASHBOARDS,
         log_path: Path | None = None,
+        student_pool: int = STUDENT_POOL_SIZE,
     ) -> None:
         self.database_url = database_url
         self.port = port
@@ -136,6 +166,7 @@ class VoilaServer:
         self.base_url = normalize_base_url(base_url)
         self.dashboards = Path(dashboards)
         self.log_path = log_path
+        self.student_pool = student_pool
         self.process: subprocess.Popen | None = None
         self._log_file = None
 
@@ -155,6 +186,12 @@ class VoilaServer:
         # Let the kernels import apkit from this checkout even when not installed.
         paths = [str(PROJECT_ROOT), environment.get("PYTHONPATH", "")]
         environment["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+        jupyter_paths = [str(TEMPLATES_ROOT), environment.get("JUPYTER_PATH", "")]
+        environment["JUPYTER_PATH"] = os.pathsep.join(p for p in jupyter_paths if p)
+        # The address where a preheated kernel reaches Voilà for its request.
+        # Voilà passes the port, and the kernel assumes 127.0.0.1 without this.
+        wildcard = self.host in ("", "0.0.0.0", "::")
+        environment["VOILA_APP_IP"] = "127.0.0.1" if wildcard else self.host
         return environment
 
     def start(self, timeout: float = START_TIMEOUT_S) -> VoilaServer:
@@ -176,6 +213,7 @@ class VoilaServer:
             host=self.host,
             base_url=self.base_url,
             dashboards=self.dashboards,
+            student_pool=self.student_pool,
         )
         output = None
         if self.log_path is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from apkit import access
 from apkit.cli import main
 from apkit.model import Role
 from apkit.serve import (
+    STUDENT_POOL_SIZE,
     ServeError,
     VoilaServer,
     free_port,
@@ -39,7 +41,26 @@ def test_voila_command_options():
         "--MappingKernelManager.cull_interval=60",
     ]:
         assert option in command
-    assert not any("preheat" in part for part in command)
+    assert "--preheat_kernel=True" in command
+    pools = next(p for p in command if "kernel_pools_config=" in p)
+    assert json.loads(pools.split("=", 1)[1]) == {
+        "inscription.ipynb": {"pool_size": STUDENT_POOL_SIZE},
+        "default": {"pool_size": 0},
+    }
+
+
+def test_voila_command_without_pool():
+    command = voila_command(student_pool=0)
+    assert not any("preheat" in part or "pool" in part for part in command)
+
+
+@pytest.mark.parametrize(
+    ("host", "reached_at"),
+    [("127.0.0.1", "127.0.0.1"), ("0.0.0.0", "127.0.0.1"), ("192.0.2.7", "192.0.2.7")],
+)
+def test_kernels_told_where_voila_listens(host, reached_at):
+    environment = VoilaServer(host=host)._environment()
+    assert environment["VOILA_APP_IP"] == reached_at
 
 
 @pytest.mark.parametrize(

@@ -136,10 +136,15 @@ def browser() -> Iterator:
         browser.close()
 
 
+# Every request a page tried to send elsewhere than 127.0.0.1, in order.
+OFF_SITE_REQUESTS: list[str] = []
+
+
 def _only_loopback(route) -> None:
     if urlparse(route.request.url).hostname == "127.0.0.1":
         route.continue_()
     else:
+        OFF_SITE_REQUESTS.append(route.request.url)
         route.abort()
 
 
