@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass, field
 
 import ipywidgets as widgets
+from ipywidgets.widgets.widget_string import HTMLStyle
 from sqlalchemy import select
 
 from apkit import access, preferences, signup
@@ -254,6 +255,13 @@ class InscriptionPage:
         )
         self._targets: dict[str, int] = {}
         self._rankings: dict[int, list[widgets.Dropdown]] = {}
+        # The activity widgets share these layout and style models, which are
+        # never changed, so the browser creates 93 models instead of 193 for the
+        # sample school's two slots of ten activities.
+        self._plain = widgets.Layout()
+        self._auto_width = widgets.Layout(width="auto")
+        self._html_style = HTMLStyle()
+        self._button_style = widgets.ButtonStyle()
         if code:
             self.sign_in(code)
 
@@ -292,9 +300,15 @@ class InscriptionPage:
         self.view = load_student_view(self.store, self._checked_identity())
         self.render()
 
+    def _html(self, value: str) -> widgets.HTML:
+        return widgets.HTML(value, layout=self._plain, style=self._html_style)
+
+    def _column(self, children: list[widgets.Widget]) -> widgets.VBox:
+        return widgets.VBox(children, layout=self._plain)
+
     def render(self) -> None:
         view = self.view
-        header = widgets.HTML(
+        header = self._html(
             f"<h3>{escape(view.name)}</h3>"
             f'<div class="apkit-muted">Classe {escape(view.class_name)} · barrette '
             f"{escape(view.block_name)}</div>"
@@ -305,17 +319,17 @@ class InscriptionPage:
         body = [header, self.refresh_button]
         if view.campaign_id is None:
             body.append(
-                widgets.HTML("Aucune inscription n'est ouverte pour ta barrette.")
+                self._html("Aucune inscription n'est ouverte pour ta barrette.")
             )
         else:
-            body.append(widgets.HTML(f"<h4>{escape(view.campaign_title)}</h4>"))
+            body.append(self._html(f"<h4>{escape(view.campaign_title)}</h4>"))
             for slot in range(1, view.slot_count + 1):
                 body.append(self._slot_box(slot))
         self.content.children = body
 
     def _slot_box(self, slot: int) -> widgets.VBox:
         view = self.view
-        children: list[widgets.Widget] = [widgets.HTML(f"<h4>Heure {slot}</h4>")]
+        children: list[widgets.Widget] = [self._html(f"<h4>Heure {slot}</h4>")]
         placed = view.placed.get(slot)
         if view.status is CampaignStatus.PUBLISHED:
             children.append(self._placement(placed, final=True))
@@ -327,20 +341,18 @@ class InscriptionPage:
         else:
             children.append(self._placement(placed, final=False))
             children.append(
-                widgets.HTML(
-                    "Les inscriptions sont closes ; les groupes seront publiés."
-                )
+                self._html("Les inscriptions sont closes ; les groupes seront publiés.")
             )
-        return widgets.VBox(children)
+        return self._column(children)
 
     def _placement(self, placed: ActivityOffer | None, *, final: bool) -> widgets.HTML:
         if placed is None:
             text = "Tu n'es placé·e dans aucun groupe pour cette heure."
             if not final:
                 text = "Tu n'es pas encore inscrit·e pour cette heure."
-            return widgets.HTML(f"<p><b>{text}</b></p>")
+            return self._html(f"<p><b>{text}</b></p>")
         lead = "Ton groupe" if final else "Tu es inscrit·e"
-        return widgets.HTML(
+        return self._html(
             f"<p><b>{lead} :</b></p>{offer_html(placed, show_places=False)}"
         )
 
@@ -353,11 +365,12 @@ class InscriptionPage:
                 description="S'inscrire" if placed is None else "Changer pour celui-ci",
                 disabled=offer.places_left == 0,
                 tooltip=f"S'inscrire à « {offer.title} »",
-                layout=widgets.Layout(width="auto"),
+                layout=self._auto_width,
+                style=self._button_style,
             )
             self._targets[button.model_id] = offer.id
             button.on_click(self._on_enrol)
-            rows.append(widgets.VBox([widgets.HTML(offer_html(offer)), button]))
+            rows.append(self._column([self._html(offer_html(offer)), button]))
         return rows
 
     def _ranking_rows(self, slot: int) -> list:
@@ -387,7 +400,7 @@ class InscriptionPage:
         )
         self._targets[save.model_id] = slot
         save.on_click(self._on_save_choices)
-        cards = [widgets.HTML(offer_html(offer)) for offer in offers]
+        cards = [self._html(offer_html(offer)) for offer in offers]
         return [*cards, *dropdowns, save]
 
     # -- actions -------------------------------------------------------------------
