@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from apkit import audit
 from apkit.errors import CampaignError, FeasibilityError, NotFoundError
+from apkit.french import plural
 from apkit.model import (
     Activity,
     ActivityEligibility,
@@ -300,14 +301,15 @@ def _shortfall(
     missing = len(students) - usable
     if missing <= 0:
         return None
-    plural = "s" if missing > 1 else ""
-    message = f"{where} : {len(students)} élèves pour {places} places"
+    message = (
+        f"{where} : {plural(len(students), 'élève')} pour {plural(places, 'place')}"
+    )
     if usable < places and places >= len(students):
         message += (
-            f", mais les restrictions d'inscription n'en laissent que {usable} "
-            "utilisables"
+            ", mais les restrictions d'inscription n'en laissent que "
+            f"{plural(usable, 'utilisable')}"
         )
-    message += f", il manque {missing} place{plural}"
+    message += f", il manque {plural(missing, 'place')}"
     codes = tuple(a.code for a in activities)
     return FeasibilityProblem(
         "shortfall", message, slot=slot, activities=codes, missing=missing

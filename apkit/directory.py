@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from apkit import audit
 from apkit.directory_rows import RosterRow, bad_row_policy, roster_rows
 from apkit.errors import RosterError
+from apkit.french import plural
 from apkit.model import Division, Student
 from apkit.names import fold
 from apkit.store import Store
@@ -94,9 +95,10 @@ class RosterChanges:
         """Describe the import in French: counts, then the students concerned."""
         c = self.counts()
         lines = [
-            f"Élèves : {c['added']} ajoutés, {c['left']} partis, "
-            f"{c['changed_class']} changés de classe, {c['returned']} revenus, "
-            f"{c['updated']} mis à jour, {c['unchanged']} inchangés."
+            f"Élèves : {plural(c['added'], 'ajouté')}, {plural(c['left'], 'parti')}, "
+            f"{plural(c['changed_class'], 'changé de classe', 'changés de classe')}, "
+            f"{plural(c['returned'], 'revenu')}, {c['updated']} mis à jour, "
+            f"{plural(c['unchanged'], 'inchangé')}."
         ]
         if self.dry_run:
             lines[0] = "Simulation, rien n'est enregistré. " + lines[0]
@@ -148,7 +150,7 @@ def _name_lines(title: str, frame: pd.DataFrame, detail) -> list[str]:
     for row in frame.head(SUMMARY_NAMES).itertuples():
         lines.append(f"  {row.last_name} {row.first_name} ({detail(row)})")
     if len(frame) > SUMMARY_NAMES:
-        lines.append(f"  ... et {len(frame) - SUMMARY_NAMES} autres")
+        lines.append(f"  ... et {plural(len(frame) - SUMMARY_NAMES, 'autre')}")
     return lines
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from apkit import audit
 from apkit.campaigns import STATUS_LABELS, campaign_label
 from apkit.errors import CampaignError, RosterError
+from apkit.french import plural
 from apkit.model import (
     Activity,
     Campaign,
@@ -50,9 +51,10 @@ class PreferenceImport:
     changed_students: int
 
     def summary(self) -> str:
+        changed = plural(self.changed_students, "élève mis à jour", "élèves mis à jour")
         return (
-            f"Vœux : {self.rows} lignes pour {self.students} élèves, "
-            f"{self.changed_students} élèves mis à jour."
+            f"Vœux : {plural(self.rows, 'ligne')} pour "
+            f"{plural(self.students, 'élève')}, {changed}."
         )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from apkit import audit
 from apkit.campaigns import STATUS_LABELS, campaign_label
 from apkit.errors import CampaignError
+from apkit.french import plural
 from apkit.model import (
     Activity,
     Block,
@@ -52,14 +53,14 @@ _ACTIVITY_FIELDS = (
     "slot_span",
     "eligible_divisions",
 )
-# French labels of the counted entities, in summary order.
+# French singular nouns of the counted entities, in summary order.
 _LABELS = {
-    "blocks": "barrettes",
-    "divisions": "classes",
-    "teachers": "enseignants",
-    "periods": "périodes",
-    "campaigns": "campagnes",
-    "activities": "ateliers",
+    "blocks": "barrette",
+    "divisions": "classe",
+    "teachers": "enseignant",
+    "periods": "période",
+    "campaigns": "campagne",
+    "activities": "atelier",
 }
 
 
@@ -93,7 +94,7 @@ class SetupChanges:
             ("Suppressions", self.removed),
         ):
             parts = [
-                f"{counts[k]} {label}" for k, label in _LABELS.items() if counts[k]
+                plural(counts[k], label) for k, label in _LABELS.items() if counts[k]
             ]
             if parts:
                 lines.append(f"{heading} : {', '.join(parts)}.")
@@ -327,8 +328,8 @@ def _reject_open_campaign(campaign: Campaign, label: str, codes: list[str]) -> N
     shown = ", ".join(sorted(codes)[:5]) + (" ..." if len(codes) > 5 else "")
     raise CampaignError(
         f"La campagne {label} est {STATUS_LABELS[campaign.status]} : ses ateliers "
-        f"ne sont pas réécrits par un import ({len(codes)} différences : {shown}) ; "
-        "modifiez ces ateliers depuis la campagne, ou remettez dans le "
+        f"ne sont pas réécrits par un import ({plural(len(codes), 'différence')} : "
+        f"{shown}) ; modifiez ces ateliers depuis la campagne, ou remettez dans le "
         "fichier l'offre actuelle de la campagne"
     )
 
@@ -346,8 +347,12 @@ def _check_unused(session: Session, activity: Activity, label: str, why: str) ->
             or 0
         )
     if uses:
+        citing = plural(
+            uses,
+            "vœu ou inscription d'élève le cite",
+            "vœux ou inscriptions d'élèves le citent",
+        )
         raise CampaignError(
-            f"L'atelier {activity.code} ({label}) {why} mais {uses} vœux ou "
-            "inscriptions d'élèves le citent ; gardez-le tel quel dans le fichier, "
-            "ou supprimez d'abord ces vœux et inscriptions"
+            f"L'atelier {activity.code} ({label}) {why} mais {citing} ; gardez-le "
+            "tel quel dans le fichier, ou supprimez d'abord ces vœux et inscriptions"
         )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from apkit import audit
 from apkit.directory_rows import bad_row_policy, teacher_rows
+from apkit.french import plural
 from apkit.model import Teacher
 from apkit.names import name_key
 from apkit.store import Store
@@ -31,8 +32,9 @@ class TeacherChanges:
 
     def summary(self) -> str:
         text = (
-            f"Enseignants : {len(self.added)} ajoutés, {len(self.updated)} mis à jour, "
-            f"{len(self.unchanged)} inchangés."
+            f"Enseignants : {plural(len(self.added), 'ajouté')}, "
+            f"{len(self.updated)} mis à jour, "
+            f"{plural(len(self.unchanged), 'inchangé')}."
         )
         for line, problem in self.skipped:
             text += f"\n  ligne ignorée {line} : {problem}"

@@ -337,7 +337,7 @@ def test_cli_open_close_and_unplaced(database_store, capsys):
     assert len(json.loads(out)["warnings"]) == 2
     code, out, _ = _cli(database_store, capsys, "unplaced", *where, "--slot", "2")
     assert out.splitlines()[0] == "AÏT-ALI Samir (2de2), heure 2 : pas inscrit"
-    assert out.splitlines()[-1] == "6 place(s) à pourvoir."
+    assert out.splitlines()[-1] == "6 places à pourvoir."
     code, out, _ = _cli(database_store, capsys, "close", *where)
     assert out.strip() == "Campagne P1, barrette A fermée."
     assert _status(database_store, school.campaign_id) == CampaignStatus.CLOSED

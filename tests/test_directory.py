@@ -117,7 +117,7 @@ def test_reimport_marks_missing_student_left(school, tmp_path):
     assert changes.left["class_name"].tolist() == ["2de1"]
     assert student(school, "STU083").left_on == later
     assert row_counts(school)["students"] == 61
-    assert "0 ajoutés, 1 partis" in changes.summary()
+    assert "Élèves : 0 ajouté, 1 parti, 0 changé de classe" in changes.summary()
     assert "  BÉRANGER Thomas (2de1)" in changes.summary()
 
 

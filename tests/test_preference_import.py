@@ -61,7 +61,7 @@ def test_reimport_replaces_listed_student(sample, tmp_path):
     result = import_preferences(sample, path, "P1", actor="test")
     assert result.changed_students == 1
     assert row_counts(sample)["preferences"] == 1986 - 6 + 3
-    assert "1 élèves mis à jour" in result.summary()
+    assert "1 élève mis à jour" in result.summary()
 
 
 BAD_FILES = {

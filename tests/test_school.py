@@ -387,7 +387,7 @@ def test_import_open_campaign_rejected(store, tmp_path):
     _edit_activities(folder, edit)
     expected = (
         "La campagne P1, barrette B est ouverte : ses ateliers ne sont pas réécrits "
-        "par un import (1 différences : P1-B01) ; modifiez ces ateliers depuis la "
+        "par un import (1 différence : P1-B01) ; modifiez ces ateliers depuis la "
         "campagne, ou remettez dans le fichier l'offre actuelle de la campagne"
     )
     with pytest.raises(CampaignError, match=f"^{re.escape(expected)}$"):
@@ -421,7 +421,9 @@ def test_import_removing_ranked_activity_rejected(store, tmp_path):
     before = row_counts(store)
     folder = setup_folder(tmp_path)
     _edit_activities(folder, lambda frame: frame[frame.activity_id != "P1-A02"])
-    with pytest.raises(CampaignError, match=r"L'atelier P1-A02 .* 1 vœux"):
+    with pytest.raises(
+        CampaignError, match=r"L'atelier P1-A02 .* 1 vœu ou inscription d'élève le cite"
+    ):
         import_school(store, load_school(folder), actor="test")
     assert row_counts(store) == before
 
@@ -458,8 +460,8 @@ def test_import_moving_ranked_activity_rejected(store, tmp_path):
 
     _edit_activities(folder, edit)
     expected = (
-        "L'atelier P1-A02 (P1, barrette A) change d'heure mais 1 vœux ou inscriptions "
-        "d'élèves le citent ; gardez-le tel quel dans le fichier, ou supprimez "
+        "L'atelier P1-A02 (P1, barrette A) change d'heure mais 1 vœu ou inscription "
+        "d'élève le cite ; gardez-le tel quel dans le fichier, ou supprimez "
         "d'abord ces vœux et inscriptions"
     )
     with pytest.raises(CampaignError, match=f"^{re.escape(expected)}$"):

@@ -75,7 +75,7 @@ def test_codes_generate_administration(tmp_path, capsys):
     out = tmp_path / "codes.csv"
     argv = ["--database", url, "codes", "generate", "--administration"]
     assert main([*argv, "--out", str(out)]) == 0
-    assert "1 codes créés et écrits dans" in capsys.readouterr().out
+    assert "1 code créé et écrit dans" in capsys.readouterr().out
     issued = access.read_codes_csv(out)
     assert [(item.role, item.label) for item in issued] == [
         (Role.ADMINISTRATION, "Administration")

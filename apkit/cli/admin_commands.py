@@ -22,6 +22,7 @@ from apkit.backup import backup, restore
 from apkit.campaigns import find_campaign
 from apkit.cli import emit
 from apkit.errors import ApkitError
+from apkit.french import plural
 from apkit.mailing import SmtpSettings, send_publication
 from apkit.privacy import export_student, purge_school_year
 from apkit.publication import publish, update_publication
@@ -201,7 +202,11 @@ def _backup(args: argparse.Namespace) -> int:
     def work(store: Store) -> int:
         info = backup(store, args.file)
         result = {"file": str(info.path), "size": info.size, "revision": info.revision}
-        emit(args, result, f"Sauvegarde écrite : {info.path} ({info.size} octets)")
+        emit(
+            args,
+            result,
+            f"Sauvegarde écrite : {info.path} ({plural(info.size, 'octet')})",
+        )
         return 0
 
     return _with_store(args, work)
@@ -277,7 +282,7 @@ def _publish(args: argparse.Namespace) -> int:
         }
         text = (
             f"Publication n° {publication.id} {verb} dans {publication.folder} "
-            f"({len(publication.files)} fichiers)"
+            f"({plural(len(publication.files), 'fichier')})"
         )
         emit(args, result, text)
         return 0

@@ -8,6 +8,7 @@ import getpass
 from apkit.allocation import AllocationReport, allocate, allocation_result
 from apkit.campaigns import find_campaign
 from apkit.cli import emit
+from apkit.french import plural
 from apkit.store import Store
 
 
@@ -94,8 +95,9 @@ def summary_text(report: AllocationReport) -> str:
     counts = report.counts
     lines = [
         f"Campagne {report.period}, barrette {report.block} : "
-        f"{counts['placed']} places attribuées sur {counts['places_asked']} "
-        f"({counts['students']} élèves), {counts['unplaced']} sans place.",
+        f"{plural(counts['placed'], 'place attribuée', 'places attribuées')} "
+        f"sur {counts['places_asked']} ({plural(counts['students'], 'élève')}), "
+        f"{counts['unplaced']} sans place.",
     ]
     ranks = ", ".join(f"choix {rank} : {n}" for rank, n in counts["by_rank"].items())
     if ranks:

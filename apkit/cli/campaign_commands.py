@@ -25,6 +25,7 @@ from apkit.campaigns import (
     set_campaign_mode,
 )
 from apkit.cli import emit
+from apkit.french import plural
 from apkit.history import unplaced_students
 from apkit.model import CampaignMode, UnrankedPolicy
 from apkit.store import Store
@@ -145,7 +146,7 @@ def _campaigns(args: argparse.Namespace) -> int:
             f"{r['period']:<6} barrette {r['block']:<4} "
             f"{MODE_LABELS.get(r['mode'], r['mode']):<20} "
             f"{STATUS_LABELS.get(r['status'], r['status']):<15} "
-            f"{r['activities']} ateliers"
+            f"{plural(r['activities'], 'atelier')}"
             for r in rows
         ]
         emit(args, rows, "\n".join(lines) or "Aucune campagne.")
@@ -239,9 +240,8 @@ def _unplaced(args: argparse.Namespace) -> int:
             f"{row.slot} : {row.reason_text}"
             for row in rows
         ]
-        total = (
-            f"{len(rows)} place(s) à pourvoir." if rows else "Tout le monde est placé."
-        )
+        vacant = plural(len(rows), "place à pourvoir", "places à pourvoir")
+        total = f"{vacant}." if rows else "Tout le monde est placé."
         emit(args, result, "\n".join([*lines, total]))
         return 0
 

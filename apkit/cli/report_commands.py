@@ -25,6 +25,7 @@ from apkit.exports import (
     write_csv,
     write_workbook,
 )
+from apkit.french import plural
 from apkit.model import Activity, Block, Campaign, Period, Student, Teacher
 from apkit.store import Store
 
@@ -177,7 +178,7 @@ def _write_list(
     emit(
         args,
         {"files": [str(target)], "rows": len(frame)},
-        f"{len(frame)} lignes écrites dans {target}",
+        f"{plural(len(frame), 'ligne écrite', 'lignes écrites')} dans {target}",
     )
     return 0
 
@@ -239,10 +240,13 @@ def _attendance(args: argparse.Namespace) -> int:
     groups = write_attendance_pdf(
         store, args.period, target, block_name=args.block, teacher_id=teacher_id
     )
+    sheets = plural(
+        groups, "feuille d'émargement écrite", "feuilles d'émargement écrites"
+    )
     emit(
         args,
         {"files": [str(target)], "groups": groups},
-        f"{groups} feuilles d'émargement écrites dans {target}",
+        f"{sheets} dans {target}",
     )
     return 0
 
@@ -264,7 +268,7 @@ def _charts(args: argparse.Namespace) -> int:
     emit(
         args,
         {"files": [str(p) for p in files]},
-        f"{len(files)} graphiques écrits :\n{listing}",
+        f"{plural(len(files), 'graphique écrit', 'graphiques écrits')} :\n{listing}",
     )
     return 0
 

@@ -20,6 +20,7 @@ from apkit.campaigns import STATUS_LABELS, list_campaigns
 from apkit.cli import emit
 from apkit.directory import import_roster, import_teachers
 from apkit.directory_rows import BAD_ROW_POLICIES
+from apkit.french import plural
 from apkit.model import Block, Division, Period, Student, Teacher
 from apkit.preference_import import import_preferences
 from apkit.sample import ensure_sample_school
@@ -341,7 +342,8 @@ def _summary_text(result: dict[str, Any]) -> str:
     lines.append("Barrettes :" if result["blocks"] else "Aucune barrette.")
     for block in result["blocks"]:
         classes = ", ".join(f"{name} ({n})" for name, n in block["classes"].items())
-        lines.append(f"  {block['block']} : {block['students']} élèves ; {classes}")
+        students = plural(block["students"], "élève")
+        lines.append(f"  {block['block']} : {students} ; {classes}")
     if result["classes_without_block"]:
         orphans = ", ".join(
             f"{n} ({c})" for n, c in result["classes_without_block"].items()
@@ -355,5 +357,5 @@ def _summary_text(result: dict[str, Any]) -> str:
     for c in result["campaigns"]:
         status = STATUS_LABELS.get(c["status"], c["status"])
         where = f"{c['period']}, barrette {c['block']}"
-        lines.append(f"  {where} : {status}, {c['activities']} ateliers")
+        lines.append(f"  {where} : {status}, {plural(c['activities'], 'atelier')}")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from apkit import access
 from apkit.cli import emit
+from apkit.french import plural
 from apkit.serve import DEFAULT_HOST, DEFAULT_PORT, HOME_PAGE, VoilaServer
 from apkit.store import Store
 
@@ -149,9 +150,10 @@ def _generate(args: argparse.Namespace) -> int:
         "csv": str(args.out),
         "slips": [str(p) for p in paths],
     }
+    created = plural(len(issued), "code créé et écrit", "codes créés et écrits")
     text = (
-        f"{len(issued)} codes créés et écrits dans {args.out} ; gardez ce fichier à "
-        "l'abri, les codes ne peuvent pas être relus."
+        f"{created} dans {args.out} ; gardez ce fichier à l'abri, les codes ne "
+        "peuvent pas être relus."
     )
     if paths:
         text += f"\nCoupons : {', '.join(str(p) for p in paths)}"
