@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from apkit.cli.parser import FrenchArgumentParser
 from apkit.errors import ApkitError
 
 COMMAND_MODULES = [
@@ -32,7 +33,8 @@ log = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    """Build the ``apkit`` parser, whose subcommands' help and errors are French."""
+    parser = FrenchArgumentParser(
         prog="apkit",
         description="Organisation des groupes d'accompagnement personnalisé (AP).",
     )
@@ -48,7 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="écrire le résultat en JSON (pour un script)",
     )
     subparsers = parser.add_subparsers(
-        dest="command", required=True, metavar="COMMANDE"
+        dest="command",
+        required=True,
+        metavar="COMMANDE",
+        parser_class=FrenchArgumentParser,
     )
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)

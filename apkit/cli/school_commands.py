@@ -124,26 +124,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
 
 
-class _FrenchHelpFormatter(argparse.HelpFormatter):
-    """Help text with a French usage line; argparse writes "usage:" otherwise."""
-
-    def add_usage(self, usage, actions, groups, prefix=None) -> None:
-        super().add_usage(usage, actions, groups, prefix or "utilisation : ")
-
-
 def _adder(subparsers: argparse._SubParsersAction) -> Callable[..., Any]:
     def command(name: str, handler, summary: str, description: str):
-        parser = subparsers.add_parser(
-            name,
-            help=summary,
-            description=description,
-            add_help=False,
-            formatter_class=_FrenchHelpFormatter,
-        )
-        parser._positionals.title = "arguments"
-        parser.add_argument(
-            "-h", "--help", action="help", help="afficher cette aide et quitter"
-        )
+        parser = subparsers.add_parser(name, help=summary, description=description)
         parser.set_defaults(handler=handler)
         return parser
 
