@@ -222,6 +222,59 @@ def _select_students(
     return rows
 
 
+def _select_named_students(
+    session: Session, source_ids: Iterable[str]
+) -> list[tuple[Student, str]]:
+    """Return the current students of these source ids, with their class names."""
+    requested = sorted({source_id.strip() for source_id in source_ids})
+    statement = (
+        select(Student, Division.name)
+        .outerjoin(Division, Student.division_id == Division.id)
+        .where(Student.source_id.in_(requested))
+    )
+    found = {
+        student.source_id: (student, name or "")
+        for student, name in session.execute(statement)
+    }
+    missing = [source_id for source_id in requested if source_id not in found]
+    if missing:
+        quoted = ", ".join(f"« {source_id} »" for source_id in missing)
+        raise NotFoundError(
+            f"Élève introuvable : {quoted} ; donnez l'identifiant de l'élève dans "
+            "la liste des élèves importée (colonne student_id, par exemple "
+            "STU001), et vérifiez avec apkit summary que la liste a été importée"
+        )
+    students = [found[source_id][0] for source_id in requested]
+    departed = [student for student in students if student.left_on is not None]
+    if departed:
+        names = ", ".join(
+            f"{s.source_id} ({s.last_name} {s.first_name}, le {s.left_on:%d/%m/%Y})"
+            for s in departed
+        )
+        raise NotFoundError(
+            f"Élève parti de l'établissement : {names} ; un élève parti ne reçoit "
+            "pas de code, réimportez la liste des élèves s'il est revenu"
+        )
+    return [found[source_id] for source_id in requested]
+
+
+def _students_to_code(
+    session: Session,
+    every_student: bool,
+    class_names: Iterable[str] | None,
+    source_ids: Iterable[str] | None,
+) -> list[tuple[Student, str]]:
+    """Return the students who get a code: by class, or all, then those named."""
+    rows = []
+    if every_student or class_names:
+        rows = _select_students(session, class_names)
+    if source_ids:
+        chosen = {student.id for student, _ in rows}
+        named = _select_named_students(session, source_ids)
+        rows += [row for row in named if row[0].id not in chosen]
+    return rows
+
+
 SCHOOL_CODE_LABELS = {
     Role.COORDINATOR: "Coordination",
     Role.ADMINISTRATION: "Administration",
@@ -240,6 +293,7 @@ def generate_codes(
     *,
     students: bool = False,
     class_names: Iterable[str] | None = None,
+    student_ids: Iterable[str] | None = None,
     teachers: bool = False,
     coordinator: bool = False,
     administration: bool = False,
@@ -257,6 +311,11 @@ def generate_codes(
         Give a code to every current student, or to those of ``class_names``.
     class_names
         Limit the students to these classes.
+    student_ids
+        Also give a code to these students, named by their source id (the
+        ``student_id`` of the roster, such as ``"STU001"``). Only their codes
+        are replaced, so a student who arrived late gets one without revoking
+        the codes of the rest of the class.
     teachers
         Give a code to every teacher.
     coordinator
@@ -268,27 +327,22 @@ def generate_codes(
     Raises
     ------
     NotFoundError
-        If a class of ``class_names`` is not in the database.
+        If a class of ``class_names`` is not in the database, or a student of
+        ``student_ids`` is not in it or has left. Nothing is then written.
     """
     issued: list[IssuedCode] = []
     with store.write() as session:
         taken = _taken_lookups(session)
-        if students or class_names:
-            for student, class_name in _select_students(session, class_names):
-                _revoke(session, Role.STUDENT, student_id=student.id)
-                label = f"{student.last_name} {student.first_name}"
-                code = _issue(
-                    session,
-                    taken,
-                    role=Role.STUDENT,
-                    label=label,
-                    student_id=student.id,
-                )
-                issued.append(
-                    IssuedCode(
-                        Role.STUDENT, label, class_name, code, student_id=student.id
-                    )
-                )
+        chosen = _students_to_code(session, students, class_names, student_ids)
+        for student, class_name in chosen:
+            _revoke(session, Role.STUDENT, student_id=student.id)
+            label = f"{student.last_name} {student.first_name}"
+            code = _issue(
+                session, taken, role=Role.STUDENT, label=label, student_id=student.id
+            )
+            issued.append(
+                IssuedCode(Role.STUDENT, label, class_name, code, student_id=student.id)
+            )
         if teachers:
             rows = session.scalars(select(Teacher)).all()
             for teacher in sorted(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 import pytest
 from pypdf import PdfReader
@@ -110,6 +111,78 @@ def test_generate_codes_unknown_class(people_store):
         generate_codes(people_store, class_names=["2de9"])
     with people_store.read() as session:
         assert session.scalars(select(AccessCode)).all() == []
+
+
+@pytest.fixture
+def people_store_each_backend(store):
+    """The people of :func:`_add_people`, once on SQLite and once on PostgreSQL."""
+    _add_people(store)
+    return store
+
+
+def test_generate_code_one_student_keeps_others(people_store_each_backend):
+    store = people_store_each_backend
+    first = generate_codes(store, students=True)
+    old = {item.label: item for item in first}
+    identity = authenticate(store, old["MARTIN Œdipe"].code)
+
+    issued = generate_codes(store, student_ids=["S1"])
+
+    assert [(i.label, i.class_name, i.role) for i in issued] == [
+        ("MARTIN Œdipe", "2de1", Role.STUDENT)
+    ]
+    assert issued[0].student_id == identity.student_id
+    assert authenticate(store, issued[0].code).student_id == identity.student_id
+    with pytest.raises(AccessDenied, match=NEUTRAL):
+        authenticate(store, old["MARTIN Œdipe"].code)
+    for label in ("DUPONT Léa", "ZOLA Émile"):
+        assert authenticate(store, old[label].code).label == label
+    with store.read() as session:
+        valid = session.scalars(
+            select(AccessCode.label).where(AccessCode.revoked_at.is_(None))
+        ).all()
+    assert sorted(valid) == ["DUPONT Léa", "MARTIN Œdipe", "ZOLA Émile"]
+
+
+def test_generate_code_unknown_student(people_store_each_backend):
+    store = people_store_each_backend
+    before = generate_codes(store, class_names=["2de1"])
+    expected = (
+        "Élève introuvable : « S9 » ; donnez l'identifiant de l'élève dans la "
+        "liste des élèves importée (colonne student_id, par exemple STU001), et "
+        "vérifiez avec apkit summary que la liste a été importée"
+    )
+    with pytest.raises(NotFoundError, match=f"^{re.escape(expected)}$"):
+        generate_codes(store, student_ids=["S0", "S9"])
+    with store.read() as session:
+        revoked = session.scalars(select(AccessCode.revoked_at)).all()
+    assert revoked == [None, None]
+    for item in before:
+        assert authenticate(store, item.code).label == item.label
+
+
+def test_generate_code_student_who_left(people_store):
+    with people_store.write() as session:
+        student = session.scalar(select(Student).where(Student.source_id == "S2"))
+        student.left_on = dt.date(2026, 1, 9)
+    with pytest.raises(
+        NotFoundError,
+        match=r"^Élève parti de l'établissement : S2 \(ZOLA Émile, le 09/01/2026\) ;",
+    ):
+        generate_codes(people_store, student_ids=["S2"])
+    with people_store.read() as session:
+        assert session.scalars(select(AccessCode)).all() == []
+
+
+def test_generate_codes_class_and_student_once(people_store):
+    issued = generate_codes(
+        people_store, class_names=["2de1"], student_ids=[" S1", "S2"]
+    )
+    assert [(item.label, item.class_name) for item in issued] == [
+        ("DUPONT Léa", "2de1"),
+        ("MARTIN Œdipe", "2de1"),
+        ("ZOLA Émile", "2de2"),
+    ]
 
 
 def test_authenticate_student_code(people_store):

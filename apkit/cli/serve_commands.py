@@ -75,6 +75,12 @@ def _register_generate(actions: argparse._SubParsersAction) -> None:
         "--class", dest="class_names", action="append", metavar="CLASSE",
         help="les élèves de cette classe (option répétable)",
     )  # fmt: skip
+    parser.add_argument(
+        "--student", dest="student_ids", action="append", metavar="ID",
+        help="l'élève de cet identifiant (STU001), sans toucher aux codes des "
+        "autres élèves, par exemple pour un élève arrivé en cours d'année "
+        "(option répétable)",
+    )  # fmt: skip
     parser.add_argument("--teachers", action="store_true", help="tous les enseignants")
     parser.add_argument(
         "--coordinator", action="store_true", help="le code de la coordination"
@@ -126,17 +132,18 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    wanted = (args.students, args.class_names, args.teachers, args.coordinator)
-    if not (any(wanted) or args.administration):
+    wanted = (args.students, args.class_names, args.student_ids, args.teachers)
+    if not (any(wanted) or args.coordinator or args.administration):
         raise SystemExit(
-            "apkit codes generate : choisissez --students, --class, --teachers, "
-            "--coordinator ou --administration"
+            "apkit codes generate : choisissez --students, --class, --student, "
+            "--teachers, --coordinator ou --administration"
         )
     store = Store(args.database)
     issued = access.generate_codes(
         store,
         students=args.students,
         class_names=args.class_names,
+        student_ids=args.student_ids,
         teachers=args.teachers,
         coordinator=args.coordinator,
         administration=args.administration,
