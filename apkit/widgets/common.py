@@ -48,6 +48,12 @@ STYLE = """
 .apkit-page .widget-button, .apkit-page .widget-text, .apkit-page .widget-dropdown
   { max-width: 100%; }
 .apkit-page .widget-html-content { white-space: normal; overflow-wrap: anywhere; }
+.apkit-page .widget-hbox { flex-wrap: wrap; }
+.apkit-page .widget-checkbox { height: auto; width: auto; max-width: 100%; }
+.apkit-page .widget-checkbox span { white-space: normal; }
+.apkit-page .widget-tab-bar, .apkit-page .widget-tab-bar .lm-TabBar-content
+  { height: auto; min-height: 26px; flex-wrap: wrap; }
+.apkit-page .widget-tab-bar .lm-TabBar-tab { flex: 0 0 auto; }
 .apkit-page a { color: #1a56a8; text-decoration: underline; }
 .apkit-page table { border-collapse: collapse; }
 .apkit-page th, .apkit-page td { padding: 2px 10px 2px 0; text-align: left; }
