@@ -586,6 +586,33 @@ SLIP_INSTRUCTION = (
     "ne doit s'en servir."
 )
 CSV_COLUMNS = ["role", "classe", "nom", "code", "lien"]
+# French role names that the codes CSV and ``apkit codes export`` write, because
+# coordinators open the CSV in a spreadsheet.
+ROLE_LABELS = {
+    Role.STUDENT: "élève",
+    Role.TEACHER: "enseignant",
+    Role.COORDINATOR: "coordination",
+    Role.ADMINISTRATION: "administration",
+}
+
+
+def parse_role(text: str) -> Role:
+    """Return the role that a French label or an English value names.
+
+    Files written before the CSV had French labels contain the English values
+    (``student``, ``teacher``...), so both are read. Case and surrounding
+    spaces are ignored.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is neither a label of :data:`ROLE_LABELS` nor a role value.
+    """
+    typed = text.strip().casefold()
+    for role, label in ROLE_LABELS.items():
+        if typed in (label, role.value):
+            return role
+    raise ValueError(f"rôle inconnu : {text!r}")
 
 
 def signup_link(base_url: str, code: str) -> str:
@@ -608,13 +635,15 @@ def write_codes_csv(issued: Iterable[IssuedCode], path, *, base_url: str) -> Non
         writer.writerow(CSV_COLUMNS)
         for item in issued:
             link = signup_link(base_url, item.code) if item.role is Role.STUDENT else ""
-            writer.writerow(
-                [item.role.value, item.class_name, item.label, item.code, link]
-            )
+            role = ROLE_LABELS[item.role]
+            writer.writerow([role, item.class_name, item.label, item.code, link])
 
 
 def read_codes_csv(path) -> list[IssuedCode]:
     """Read a file written by :func:`write_codes_csv`.
+
+    The ``role`` column may hold the French labels of :data:`ROLE_LABELS` or
+    the English role values that older files contain.
 
     Raises
     ------
@@ -638,14 +667,16 @@ def read_codes_csv(path) -> list[IssuedCode]:
         issued = []
         for line, row in enumerate(reader, start=2):
             try:
-                role = Role(row["role"])
+                role = parse_role(row["role"] or "")
             except ValueError:
+                known = ", ".join(ROLE_LABELS.values())
                 raise RosterError(
                     "rôle inconnu",
                     path=path,
                     line=line,
                     column="role",
                     value=row["role"],
+                    hint=f"écrivez l'un des rôles {known}",
                 ) from None
             issued.append(IssuedCode(role, row["nom"], row["classe"], row["code"]))
         return issued

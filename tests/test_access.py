@@ -424,6 +424,72 @@ def test_codes_csv_roundtrip(people_store, tmp_path):
     ]
 
 
+def test_codes_csv_french_roles(people_store, tmp_path):
+    issued = generate_codes(
+        people_store,
+        class_names=["2de2"],
+        teachers=True,
+        coordinator=True,
+        administration=True,
+    )
+    path = tmp_path / "codes.csv"
+    access.write_codes_csv(issued, path, base_url="http://ap.lycee.fr/")
+    rows = [line.split(";") for line in path.read_text("utf-8-sig").splitlines()]
+    assert [(row[0], row[2]) for row in rows[1:]] == [
+        ("élève", "ZOLA Émile"),
+        ("enseignant", "BERGER Céline"),
+        ("coordination", "Coordination"),
+        ("administration", "Administration"),
+    ]
+    for english in ("student", "teacher", "coordinator"):
+        assert english not in path.read_text("utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    ("written", "role"),
+    [
+        ("élève", Role.STUDENT),
+        ("Élève", Role.STUDENT),
+        ("enseignant", Role.TEACHER),
+        (" coordination ", Role.COORDINATOR),
+        ("administration", Role.ADMINISTRATION),
+        ("student", Role.STUDENT),
+        ("teacher", Role.TEACHER),
+        ("coordinator", Role.COORDINATOR),
+    ],
+)
+def test_read_codes_csv_french_and_english(tmp_path, written, role):
+    path = tmp_path / "codes.csv"
+    path.write_text(
+        f"role;classe;nom;code;lien\n{written};2de1;DUPONT Léa;K7QX-M3PA-9RTW;\n",
+        encoding="utf-8-sig",
+    )
+    [item] = access.read_codes_csv(path)
+    assert item.role is role
+    assert (item.label, item.class_name, item.code) == (
+        "DUPONT Léa",
+        "2de1",
+        "K7QX-M3PA-9RTW",
+    )
+
+
+def test_read_codes_csv_unknown_role(tmp_path):
+    path = tmp_path / "codes.csv"
+    path.write_text(
+        "role;classe;nom;code;lien\nélève;2de1;A B;K7QX-M3PA-9RTW;\n"
+        "parent;2de1;C D;K7QX-M3PA-9RTX;\n",
+        encoding="utf-8",
+    )
+    expected = (
+        "codes.csv:3 : colonne « role » : rôle inconnu (valeur : « parent ») ; "
+        "écrivez l'un des rôles élève, enseignant, coordination, administration"
+    )
+    with pytest.raises(RosterError, match=f"^{re.escape(expected)}$") as caught:
+        access.read_codes_csv(path)
+    assert caught.value.line == 3
+    assert caught.value.value == "parent"
+
+
 def test_read_codes_csv_missing_column(tmp_path):
     path = tmp_path / "codes.csv"
     path.write_text("role;nom\nstudent;X\n", encoding="utf-8")

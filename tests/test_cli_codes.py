@@ -67,3 +67,15 @@ def test_codes_generate_student_in_help(capsys):
     words = " ".join(capsys.readouterr().out.split())
     assert "--student ID l'élève de cet identifiant (STU001)" in words
     assert "sans toucher aux codes des autres élèves" in words
+
+
+def test_codes_export_french_roles(people, capsys):
+    access.generate_codes(people, student_ids=["S0"], coordinator=True)
+    code = main(["--database", people.url, "codes", "export"])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert lines[0] == "rôle;nom;préfixe;créé le"
+    assert [line.split(";")[:2] for line in lines[1:]] == [
+        ["coordination", "Coordination"],
+        ["élève", "DUPONT Léa"],
+    ]

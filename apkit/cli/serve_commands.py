@@ -178,7 +178,8 @@ def _slips(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     rows = access.list_codes(Store(args.database))
     lines = [
-        f"{r['role']};{r['label']};{r['lookup']};{r['created_at']:%d/%m/%Y}"
+        f"{access.ROLE_LABELS[access.Role(r['role'])]};{r['label']};{r['lookup']};"
+        f"{r['created_at']:%d/%m/%Y}"
         for r in rows
     ]
     emit(args, rows, "\n".join(["rôle;nom;préfixe;créé le", *lines]))
