@@ -27,7 +27,7 @@ import pandas as pd
 
 from apkit.errors import SetupError
 from apkit.names import fold
-from apkit.roster.encoding import decode_text
+from apkit.roster.encoding import UTF16_BOMS, decode_text, utf16_byte_order
 
 TABLES = ("blocks", "teachers", "periods", "activities")
 
@@ -183,15 +183,6 @@ def _read_folder(folder: Path) -> dict[str, list[Table]]:
     return tables
 
 
-def _looks_utf16(raw: bytes) -> bool:
-    # UTF-16 without a BOM: ASCII text with a NUL byte after (or before) each letter.
-    head = raw[:400]
-    return (
-        len(head) >= 8
-        and max(head[0::2].count(0), head[1::2].count(0)) > len(head) * 0.4
-    )
-
-
 def _read_csv(path: Path) -> pd.DataFrame:
     raw = path.read_bytes()
     if not raw.strip():
@@ -200,7 +191,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
             path=path,
             hint="remplissez-le à partir du modèle data/modele_organisation.xlsx",
         )
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(raw):
+    if raw.startswith(UTF16_BOMS) or utf16_byte_order(raw) is not None:
         raise SetupError(
             "fichier enregistré en UTF-16 (« texte Unicode »)",
             path=path,

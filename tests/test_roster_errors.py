@@ -6,11 +6,12 @@ the error's attributes (path, line, column, value) are checked too.
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from apkit.errors import RosterError
 from apkit.roster import load, load_teachers
-from apkit.roster.encoding import MAX_BYTES
+from apkit.roster.encoding import MAX_BYTES, decode_text, utf16_byte_order
 from tests.conftest import DATA, FORMATS
 
 BAD = DATA / "roster"
@@ -439,3 +440,56 @@ def test_load_utf16_text_with_bom(tmp_path, data):
     assert students["class_name"].tolist() == ["2de1", "2de2"]
     assert students["line"].tolist() == [2, 3]
     assert loaded.warnings == []
+
+
+# Samples of two encodings (UTF-8 with a BOM, cp1252), re-encoded below.
+UTF16_SAMPLES = [
+    "pronote/pronote_liste_eleves_205.csv",
+    "pronote/pronote_liste_eleves_205_resave_excel.csv",
+]
+
+
+@pytest.mark.parametrize("byte_order", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("sample", UTF16_SAMPLES)
+def test_load_utf16_without_bom(tmp_path, sample, byte_order):
+    original = FORMATS / sample
+    text = decode_text(original.read_bytes()).text
+    path = tmp_path / original.name
+    path.write_bytes(text.encode(byte_order))
+    expected = load(original, classes=["205"])
+    loaded = load(path, classes=["205"])
+    assert loaded.encoding == byte_order
+    assert len(loaded.students) == len(expected.students) > 0
+    pd.testing.assert_frame_equal(loaded.students, expected.students)
+    assert loaded.warnings == expected.warnings
+
+
+def test_load_utf16_without_bom_truncated(tmp_path):
+    path = tmp_path / "eleves.txt"
+    path.write_bytes(UNICODE_TEXT.encode("utf-16-le") + b"S")
+    loaded = load(path, classes=SCHOOL_CLASSES)
+    assert loaded.students["last_name"].tolist() == ["ÉLOÏSE", "CŒUR"]
+    assert any("tronqué" in warning for warning in loaded.warnings)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("élève;classe".encode("utf-16-le"), "utf-16-le"),
+        ("élève;classe".encode("utf-16-be"), "utf-16-be"),
+        ("élève;classe".encode(), None),
+        ("ab".encode("utf-16-le"), None),
+        (bytes(range(256)) * 2, None),
+    ],
+    ids=["le", "be", "utf-8", "too-short", "binary"],
+)
+def test_utf16_byte_order(data, expected):
+    assert utf16_byte_order(data) == expected
+
+
+def test_load_nul_bytes_still_binary(tmp_path):
+    # Mostly NUL bytes look like UTF-16 but decode to NUL characters: binary.
+    path = tmp_path / "zeros.csv"
+    path.write_bytes(b"\0" * 64 + b"A\0B\0")
+    with pytest.raises(RosterError, match=r"n'est pas un fichier texte"):
+        load(path)

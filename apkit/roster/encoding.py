@@ -1,8 +1,9 @@
 """Bytes of a roster file: size limit, zip members and text decoding.
 
 Text files are decoded the way French school exports need: a UTF-8 BOM means
-UTF-8, a UTF-16 BOM means UTF-16 (Excel's « Texte Unicode », tab-separated);
-otherwise strict UTF-8 when it decodes, else cp1252 (what Excel writes on
+UTF-8, a UTF-16 BOM means UTF-16 (Excel's « Texte Unicode », tab-separated), and
+text with a NUL byte beside most characters is UTF-16 without a BOM. Otherwise
+the text is strict UTF-8 when it decodes, else cp1252 (what Excel writes on
 French Windows). Latin-1 is never used, because it turns cp1252's ’ œ Œ – — into
 invisible control characters.
 """
@@ -21,6 +22,11 @@ MAX_BYTES = 50 * 1024 * 1024
 
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# Bytes examined to recognise UTF-16 without a BOM, and the minimum share of NUL
+# bytes at its odd (little-endian) or even (big-endian) positions, because Latin
+# text has a NUL byte beside nearly every letter.
+UTF16_SNIFF_BYTES = 400
+UTF16_NUL_SHARE = 0.8
 
 
 def read_bytes(path: Path, *, max_bytes: int = MAX_BYTES) -> bytes:
@@ -62,10 +68,46 @@ class DecodedText(NamedTuple):
     truncated: bool = False
 
 
+def utf16_byte_order(data: bytes) -> str | None:
+    """Return ``"utf-16-le"`` or ``"utf-16-be"`` for UTF-16 text without a BOM.
+
+    The start of Latin text in UTF-16 has a NUL byte after (little-endian) or
+    before (big-endian) each ASCII letter. Other data returns ``None``, and so
+    does text too short to tell (under 8 bytes).
+    """
+    head = data[:UTF16_SNIFF_BYTES]
+    if len(head) < 8:
+        return None
+    even_nuls, odd_nuls = head[0::2].count(0), head[1::2].count(0)
+    threshold = UTF16_NUL_SHARE * len(head) / 2
+    if odd_nuls > threshold and odd_nuls > even_nuls:
+        return "utf-16-le"
+    if even_nuls > threshold:
+        return "utf-16-be"
+    return None
+
+
+def _decode_utf16_without_bom(data: bytes) -> DecodedText | None:
+    """Decode BOM-less UTF-16 text, or return ``None`` if ``data`` is not that."""
+    byte_order = utf16_byte_order(data)
+    if byte_order is None:
+        return None
+    truncated = len(data) % 2 == 1
+    try:
+        text = data[: len(data) - truncated].decode(byte_order)
+    except UnicodeDecodeError:
+        return None
+    # A NUL character left after decoding means binary data, not text.
+    if "\x00" in text:
+        return None
+    return DecodedText(text, byte_order, truncated)
+
+
 def decode_text(data: bytes) -> DecodedText:
     """Decode a text export.
 
-    The encoding is ``"utf-8-sig"``, ``"utf-16"``, ``"utf-8"`` or ``"cp1252"``.
+    The encoding is ``"utf-8-sig"``, ``"utf-16"``, ``"utf-16-le"`` or
+    ``"utf-16-be"`` (no BOM), ``"utf-8"`` or ``"cp1252"``.
     The five bytes that cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D)
     become U+FFFD, and so does a character cut by the end of the file.
     """
@@ -76,6 +118,9 @@ def decode_text(data: bytes) -> DecodedText:
         # The "utf-16" codec reads the BOM for the byte order and drops it.
         text = data.decode("utf-16", errors="replace")
         return DecodedText(text, "utf-16", truncated=len(data) % 2 == 1)
+    without_bom = _decode_utf16_without_bom(data)
+    if without_bom is not None:
+        return without_bom
     try:
         return DecodedText(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError as exc:
