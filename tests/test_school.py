@@ -136,6 +136,22 @@ def test_load_school_error_attributes(tmp_path, case):
     assert caught.value.column == column
 
 
+@pytest.mark.parametrize(
+    "encoding", ["utf-16", "utf-16-le", "utf-16-be"], ids=["bom", "le", "be"]
+)
+def test_load_school_utf16_rejected(tmp_path, encoding):
+    folder = setup_folder(tmp_path)
+    blocks = folder / "blocks.csv"
+    blocks.write_bytes(blocks.read_text(encoding="utf-8-sig").encode(encoding))
+    expected = (
+        "blocks.csv : fichier enregistré en UTF-16 (« texte Unicode ») ; "
+        "enregistrez-le en « CSV UTF-8 (délimité par des points-virgules) »"
+    )
+    with pytest.raises(SetupError, match=f"^{re.escape(expected)}$") as caught:
+        load_school(folder)
+    assert caught.value.path.name == "blocks.csv"
+
+
 @pytest.mark.parametrize("case", sorted(MALFORMED))
 def test_import_malformed_setup_writes_nothing(store, tmp_path, case):
     import_school(store, load_school(SCHOOL), actor="test")
