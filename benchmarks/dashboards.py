@@ -2,26 +2,28 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/dashboards.py [--pages 20] [--room 40]
+    .venv/bin/python benchmarks/dashboards.py [--pages 20] [--room 40] [--pool 4]
 
 Two parts, each on a fresh server (``apkit.serve.VoilaServer``, the options of
-``apkit serve``) over a temporary SQLite copy of the sample school, with block A's
-period 1 campaign open in live mode:
+``apkit serve``, with ``--pool`` preheated kernels for the student page, 0 for
+none) over a temporary SQLite copy of the sample school, with block A's period 1
+campaign open in live mode. Each part waits 10 s for the pool to fill first:
 
 1. Time to interactive, in headless Chromium (``/usr/bin/chromium`` through
    Playwright): ``--pages`` openings one after the other, each in a new browser
-   context, from ``goto`` until a "S'inscrire" button is visible. Then the
-   memory per open page: the summed RSS of the kernels (from ``/proc``) divided
-   by their number.
+   context, from ``goto`` until a "S'inscrire" button is visible, and until the
+   page's HTML had arrived (the kernel's share). Then the memory per kernel: the
+   summed RSS of the kernels (from ``/proc``), idle pool included, divided by
+   their number.
 2. A computer room: ``--room`` students open the page at once and, when all are
    ready, click "S'inscrire" on the same activity (capacity reduced to 12)
    within one second. Each page is a real Voilà page request, for which Voilà
-   starts a kernel and runs the notebook. Then the client opens the kernel
-   websocket as a browser does, requests the widget states as ipywidgets' front
-   end does, and sends the click as the button's comm message. Only the
-   browser's drawing is left out, which a 2-core machine could not do for 40
-   pages at once (about 122 s for 30 pages in measurements with Voilà 0.5.13).
-   "Interactive" is the moment the widget states arrive.
+   hands over a preheated kernel or starts one and runs the notebook. Then the
+   client opens the kernel websocket as a browser does, requests the widget
+   states as ipywidgets' front end does, and sends the click as the button's
+   comm message. Only the browser's drawing is left out, which a 2-core machine
+   could not do for 40 pages at once (about 122 s for 30 pages in measurements
+   with Voilà 0.5.13). "Interactive" is the moment the widget states arrive.
 
 Pass criteria printed in the table: all room pages interactive within 40 s,
 kernels and server under 5 GB together, never an overfilled group.
@@ -53,7 +55,7 @@ from apkit.access import generate_codes  # noqa: E402
 from apkit.campaigns import open_campaign  # noqa: E402
 from apkit.model import Activity, Campaign, CampaignMode, Enrolment, Preference  # noqa: E402
 from apkit.sample import ensure_sample_school  # noqa: E402
-from apkit.serve import VoilaServer, free_port  # noqa: E402
+from apkit.serve import STUDENT_POOL_SIZE, VoilaServer, free_port  # noqa: E402
 from apkit.store import Store  # noqa: E402
 
 BLOCK = "A"
@@ -61,6 +63,8 @@ BLOCK = "A"
 CONTROL_PROTOCOL = "1.0.0"
 TARGET_CODE = "P1-A01"
 TARGET_CAPACITY = 12
+# Seconds given to the preheated pool to fill after the server starts.
+POOL_FILL_S = 10
 CLASSES = ("2de1", "2de2")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -152,10 +156,11 @@ def memory(server: VoilaServer) -> tuple[int, int, int]:
 
 def time_to_interactive(
     server: VoilaServer, codes: list[str], pages: int
-) -> list[float]:
+) -> tuple[list[float], list[float]]:
+    """Open the page ``pages`` times; return the times to interactive and to HTML."""
     from playwright.sync_api import sync_playwright
 
-    timings = []
+    timings, html_times = [], []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
@@ -173,9 +178,14 @@ def time_to_interactive(
                 timeout=120_000
             )
             timings.append(time.perf_counter() - start)
+            # When the page's HTML had arrived: the kernel's part is done by then.
+            html_ms = page.evaluate(
+                "performance.getEntriesByType('navigation')[0].responseEnd"
+            )
+            html_times.append(html_ms / 1000)
             context.close()
         browser.close()
-    return timings
+    return timings, html_times
 
 
 # -- part 2: a computer room through Voilà's page and websocket ---------------------
@@ -338,20 +348,31 @@ async def computer_room(server: VoilaServer, codes: list[str], title: str) -> di
 # -- report -------------------------------------------------------------------------
 
 
-def part_one(url: str, codes: list[str], pages: int, log_path: Path) -> list:
-    with VoilaServer(database_url=url, port=free_port(), log_path=log_path) as server:
-        timings = time_to_interactive(server, codes, pages)
+def _server(url: str, log_path: Path, pool: int) -> VoilaServer:
+    return VoilaServer(
+        database_url=url, port=free_port(), log_path=log_path, student_pool=pool
+    )
+
+
+def part_one(url: str, codes: list[str], pages: int, log_path: Path, pool: int):
+    with _server(url, log_path, pool) as server:
+        # Let the preheated pool fill before the first opening, as it has long
+        # done by the time a class arrives.
+        time.sleep(POOL_FILL_S if pool else 0)
+        timings, html_times = time_to_interactive(server, codes, pages)
         kernels, kernel_rss, _ = memory(server)
     per_page = kernel_rss / max(kernels, 1) / 2**20
     return [
         ("student page interactive, median (Chromium)", f"{median(timings):.2f} s"),
         (f"student page interactive, worst of {len(timings)}", f"{max(timings):.2f} s"),
-        ("memory per open page (kernel RSS)", f"{per_page:.0f} MB"),
+        ("student page HTML received, median", f"{median(html_times):.2f} s"),
+        ("memory per kernel (RSS)", f"{per_page:.0f} MB"),
     ]
 
 
-def part_two(url: str, codes: list[str], target: int, title: str, log_path) -> list:
-    with VoilaServer(database_url=url, port=free_port(), log_path=log_path) as server:
+def part_two(url, codes: list[str], target: int, title: str, log_path, pool: int):
+    with _server(url, log_path, pool) as server:
+        time.sleep(POOL_FILL_S if pool else 0)
         room = asyncio.run(computer_room(server, codes, title))
     total = room["kernel_rss"] + room["server_rss"]
     in_group = enrolled(url, target)
@@ -384,6 +405,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=20, help="sequential openings")
     parser.add_argument("--room", type=int, default=40, help="simultaneous pages")
+    parser.add_argument(
+        "--pool",
+        type=int,
+        default=STUDENT_POOL_SIZE,
+        help="preheated kernels for the student page (0: none)",
+    )
     args = parser.parse_args()
     # Let a SIGTERM unwind the "with" blocks, so Voila and its kernels stop too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -391,8 +418,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="apkit-bench-") as folder:
         folder = Path(folder)
         url, codes, target, title = prepare_school(folder)
-        rows = part_one(url, codes, args.pages, folder / "voila1.log")
-        rows += part_two(url, codes[: args.room], target, title, folder / "voila2.log")
+        rows = part_one(url, codes, args.pages, folder / "voila1.log", args.pool)
+        rows += part_two(
+            url, codes[: args.room], target, title, folder / "voila2.log", args.pool
+        )
+    rows.insert(0, ("preheated kernels for the student page", str(args.pool)))
     width = max(len(name) for name, _ in rows)
     print(f"| {'measure'.ljust(width)} | value |")
     print(f"| {'-' * width} | --- |")
