@@ -10,6 +10,10 @@ for a school's server (measured with Voilà 0.5.13):
 - ``--show_tracebacks=False``: cell errors stay in the server log;
 - idle kernels are culled after 15 minutes, because closing a page does not free
   its kernel in this Voilà version;
+- kernels talk to Voilà over Unix sockets (``--KernelManager.transport=ipc``),
+  not loopback TCP ports. When 40 pages opened at once, a kernel sometimes
+  failed to bind a port that had been chosen for it ("Address already in
+  use"), and that student's page never finished loading;
 - preheated kernels for the student page only: a pool of
   :data:`STUDENT_POOL_SIZE` kernels has already run ``inscription.ipynb`` up to
   the moment it needs the student's code, so the first visitors of a computer
@@ -114,6 +118,7 @@ def voila_command(
         "--show_tracebacks=False",
         f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_TIMEOUT_S}",
         f"--MappingKernelManager.cull_interval={CULL_INTERVAL_S}",
+        "--KernelManager.transport=ipc",
         "--VoilaConfiguration.http_header_envs=X-Forwarded-For",
         f"--VoilaConfiguration.template={TEMPLATE}",
         "--VoilaExporter.language_code=fr",

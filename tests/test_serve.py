@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +40,7 @@ def test_voila_command_options():
         "--show_tracebacks=False",
         "--MappingKernelManager.cull_idle_timeout=900",
         "--MappingKernelManager.cull_interval=60",
+        "--KernelManager.transport=ipc",
     ]:
         assert option in command
     assert "--preheat_kernel=True" in command
@@ -129,3 +131,38 @@ def test_apkit_serve_stops_on_sigterm(tmp_path):
     assert process.returncode == 0
     assert f"http://127.0.0.1:{port}/voila/render/accueil.ipynb" in output
     assert not port_is_open("127.0.0.1", port)
+
+
+def _kernel_connection(server: VoilaServer, timeout: float = 60) -> dict:
+    """Return the connection file of the first kernel Voilà starts."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                words = cmdline.read_bytes().decode().split("\0")
+                parent = int(Path(cmdline.parent, "stat").read_text().split()[3])
+            except (OSError, ValueError, IndexError):
+                continue
+            if parent == server.process.pid and "-f" in words:
+                return json.loads(Path(words[words.index("-f") + 1]).read_text())
+        time.sleep(0.2)
+    raise AssertionError("Voilà started no kernel")
+
+
+@pytest.mark.slow
+def test_kernels_use_unix_sockets(tmp_path):
+    # Kernels on TCP ports could take a port another kernel had just been given
+    # when a class opens the page at once, and that page then never loaded.
+    server = VoilaServer(
+        database_url=new_database_url(tmp_path),
+        port=free_port(),
+        student_pool=1,
+        log_path=tmp_path / "voila.log",
+    )
+    with server:
+        connection = _kernel_connection(server)
+        sockets = Path(connection["ip"]).parent
+        assert sockets.is_dir()
+    assert connection["transport"] == "ipc"
+    # Stopping the server removes the folder of socket files.
+    assert not sockets.exists()
