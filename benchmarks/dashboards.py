@@ -2,17 +2,24 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/dashboards.py [--pages 20] [--room 40] [--pool 4]
+    .venv/bin/python benchmarks/dashboards.py [--pages 20] [--room 40] [--gap 5]
+        [--pool 4]
 
-Two parts, each on a fresh server (``apkit.serve.VoilaServer``, the options of
+Three parts, each on a fresh server (``apkit.serve.VoilaServer``, the options of
 ``apkit serve``, with ``--pool`` preheated kernels for the student page, 0 for
 none) over a temporary SQLite copy of the sample school, with block A's period 1
 campaign open in live mode. Each part waits 10 s for the pool to fill first:
 
+0. A reference: the same openings as in part 1 of a notebook that shows one
+   "S'inscrire" button and nothing else, which is what Voilà and Chromium cost
+   by themselves.
 1. Time to interactive, in headless Chromium (``/usr/bin/chromium`` through
    Playwright): ``--pages`` openings one after the other, each in a new browser
    context, from ``goto`` until a "S'inscrire" button is visible, and until the
-   page's HTML had arrived (the kernel's share). Then the memory per kernel: the
+   page's HTML had arrived (the kernel's share). Each opening waits ``--gap``
+   seconds first, so that it finds the server idle with its pool refilled, as a
+   single visitor would; with 0, each page shares the cores with the kernel
+   started to replace the previous one. Then the memory per kernel: the
    summed RSS of the kernels (from ``/proc``), idle pool included, divided by
    their number.
 2. A computer room: ``--room`` students open the page at once and, when all are
@@ -41,6 +48,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from statistics import median
 
@@ -155,9 +163,12 @@ def memory(server: VoilaServer) -> tuple[int, int, int]:
 
 
 def time_to_interactive(
-    server: VoilaServer, codes: list[str], pages: int
+    server: VoilaServer, codes: list[str], pages: int, gap: float
 ) -> tuple[list[float], list[float]]:
-    """Open the page ``pages`` times; return the times to interactive and to HTML."""
+    """Open the page ``pages`` times, ``gap`` seconds apart.
+
+    Return the times to interactive and to the page's HTML.
+    """
     from playwright.sync_api import sync_playwright
 
     timings, html_times = [], []
@@ -166,6 +177,7 @@ def time_to_interactive(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
         )
         for code in codes[:pages]:
+            time.sleep(gap)
             context = browser.new_context(viewport={"width": 390, "height": 844})
             context.route(
                 "**/*",
@@ -218,12 +230,14 @@ class RoomPage:
         self.server, self.code, self.title = server, code, title
         self.session = uuid.uuid4().hex
         self.ready_after: float | None = None
+        self.stage = "not started"
         self.button: str | None = None
         self.outcome = ""
 
     async def open(self, start: float) -> None:
         client = AsyncHTTPClient()
         url = self.server.page_url("inscription.ipynb", f"code={self.code}")
+        self.stage = "page request"
         response = await client.fetch(HTTPRequest(url, request_timeout=300))
         html = response.body.decode()
         kernel = re.search(r'"kernelId": "([0-9a-f-]+)"', html).group(1)
@@ -231,7 +245,9 @@ class RoomPage:
             f"ws://{self.server.host}:{self.server.port}{self.server.base_url}"
             f"api/kernels/{kernel}/channels?session_id={self.session}"
         )
+        self.stage = "kernel websocket"
         self.socket = await websocket_connect(ws_url)
+        self.stage = "kernel info"
         # Like the browser, wait for the kernel's reply before opening comms, because
         # the first messages can be lost while the server connects to the kernel.
         await self._kernel_info()
@@ -244,6 +260,7 @@ class RoomPage:
         await self._send(
             "comm_msg", {"comm_id": control, "data": {"method": "request_states"}}
         )
+        self.stage = "widget states"
         states = await self._receive_states()
         self.ready_after = time.perf_counter() - start
         wanted = f"S'inscrire à « {self.title} »"
@@ -321,7 +338,11 @@ async def computer_room(server: VoilaServer, codes: list[str], title: str) -> di
     pages = [RoomPage(server, code, title) for code in codes]
     server_cpu = cpu_seconds(server.process.pid)
     start = time.perf_counter()
-    await asyncio.gather(*(asyncio.wait_for(p.open(start), 300) for p in pages))
+    try:
+        await asyncio.gather(*(asyncio.wait_for(p.open(start), 300) for p in pages))
+    except TimeoutError:
+        stuck = Counter(page.stage for page in pages if page.ready_after is None)
+        raise SystemExit(f"pages still opening after 300 s: {dict(stuck)}") from None
     server_cpu = cpu_seconds(server.process.pid) - server_cpu
     kernels, kernel_rss, server_rss = memory(server)
     kernel_cpu = sum(cpu_seconds(pid) for pid in _children(server.process.pid))
@@ -354,12 +375,49 @@ def _server(url: str, log_path: Path, pool: int) -> VoilaServer:
     )
 
 
-def part_one(url: str, codes: list[str], pages: int, log_path: Path, pool: int):
+def reference_notebook(folder: Path) -> Path:
+    """Write a one-button notebook named like the student page; return its folder.
+
+    Served the same way, it measures what Voilà and Chromium cost by themselves
+    on this machine, below which no page can go.
+    """
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            'import ipywidgets\nipywidgets.Button(description="S\'inscrire")'
+        )
+    ]
+    reference = folder / "reference"
+    reference.mkdir()
+    nbformat.write(notebook, reference / "inscription.ipynb")
+    return reference
+
+
+def part_zero(folder: Path, codes: list[str], pages: int, gap: float, pool: int):
+    reference = reference_notebook(folder)
+    server = VoilaServer(
+        port=free_port(),
+        dashboards=reference,
+        log_path=folder / "voila0.log",
+        student_pool=pool,
+    )
+    with server:
+        time.sleep(POOL_FILL_S if pool else 0)
+        timings, _ = time_to_interactive(server, codes, pages, gap)
+    return [
+        ("one-button notebook interactive, median", f"{median(timings):.2f} s"),
+    ]
+
+
+def part_one(url, codes: list[str], pages: int, gap: float, log_path, pool: int):
     with _server(url, log_path, pool) as server:
         # Let the preheated pool fill before the first opening, as it has long
         # done by the time a class arrives.
         time.sleep(POOL_FILL_S if pool else 0)
-        timings, html_times = time_to_interactive(server, codes, pages)
+        timings, html_times = time_to_interactive(server, codes, pages, gap)
         kernels, kernel_rss, _ = memory(server)
     per_page = kernel_rss / max(kernels, 1) / 2**20
     return [
@@ -406,6 +464,12 @@ def main() -> int:
     parser.add_argument("--pages", type=int, default=20, help="sequential openings")
     parser.add_argument("--room", type=int, default=40, help="simultaneous pages")
     parser.add_argument(
+        "--gap",
+        type=float,
+        default=5.0,
+        help="seconds before each sequential opening (0: back to back)",
+    )
+    parser.add_argument(
         "--pool",
         type=int,
         default=STUDENT_POOL_SIZE,
@@ -418,11 +482,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="apkit-bench-") as folder:
         folder = Path(folder)
         url, codes, target, title = prepare_school(folder)
-        rows = part_one(url, codes, args.pages, folder / "voila1.log", args.pool)
+        rows = part_zero(folder, codes, args.pages, args.gap, args.pool)
+        rows += part_one(
+            url, codes, args.pages, args.gap, folder / "voila1.log", args.pool
+        )
         rows += part_two(
             url, codes[: args.room], target, title, folder / "voila2.log", args.pool
         )
-    rows.insert(0, ("preheated kernels for the student page", str(args.pool)))
+    rows[:0] = [
+        ("preheated kernels for the student page", str(args.pool)),
+        ("pause before each sequential opening", f"{args.gap:g} s"),
+    ]
     width = max(len(name) for name, _ in rows)
     print(f"| {'measure'.ljust(width)} | value |")
     print(f"| {'-' * width} | --- |")

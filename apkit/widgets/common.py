@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import ipywidgets as widgets
+from sqlalchemy.orm import configure_mappers
 
 from apkit.errors import ApkitError
 from apkit.store import Store
@@ -75,9 +76,15 @@ def open_store(url: str | None = None) -> Store:
     """Open the school's store for a page, without migrating it.
 
     ``apkit serve`` migrates the database once before starting Voilà, so each
-    kernel skips Alembic.
+    kernel skips Alembic. The model's mappers are configured and a first
+    connection is opened here, which a preheated kernel does before its visitor
+    arrives rather than after.
     """
-    return Store(url, upgrade=False)
+    store = Store(url, upgrade=False)
+    configure_mappers()
+    with store.engine.connect():
+        pass
+    return store
 
 
 class StatusArea:

@@ -308,53 +308,41 @@ class InscriptionPage:
 
     def render(self) -> None:
         view = self.view
-        header = self._html(
+        header = (
             f"<h3>{escape(view.name)}</h3>"
             f'<div class="apkit-muted">Classe {escape(view.class_name)} · barrette '
             f"{escape(view.block_name)}</div>"
         )
+        if view.campaign_id is None:
+            header += "<p>Aucune inscription n'est ouverte pour ta barrette.</p>"
+        else:
+            header += f"<h4>{escape(view.campaign_title)}</h4>"
         # Targets of earlier buttons stay, so a click queued before a redraw still
         # finds its activity (and enrolling again changes nothing).
         self._rankings.clear()
-        body = [header, self.refresh_button]
-        if view.campaign_id is None:
-            body.append(
-                self._html("Aucune inscription n'est ouverte pour ta barrette.")
-            )
-        else:
-            body.append(self._html(f"<h4>{escape(view.campaign_title)}</h4>"))
-            for slot in range(1, view.slot_count + 1):
-                body.append(self._slot_box(slot))
+        body = [self._html(header), self.refresh_button]
+        if view.campaign_id is not None:
+            body += [self._slot_box(slot) for slot in range(1, view.slot_count + 1)]
         self.content.children = body
 
     def _slot_box(self, slot: int) -> widgets.VBox:
         view = self.view
-        children: list[widgets.Widget] = [self._html(f"<h4>Heure {slot}</h4>")]
+        heading = f"<h4>Heure {slot}</h4>"
         placed = view.placed.get(slot)
+        rows: list[widgets.Widget] = []
         if view.status is CampaignStatus.PUBLISHED:
-            children.append(self._placement(placed, final=True))
+            heading += _placement_html(placed, final=True)
         elif view.mode is CampaignMode.LIVE and view.status is CampaignStatus.OPEN:
-            children.append(self._placement(placed, final=False))
-            children.extend(self._signup_rows(slot, placed))
+            heading += _placement_html(placed, final=False)
+            rows = self._signup_rows(slot, placed)
         elif view.status is CampaignStatus.OPEN:
-            children.extend(self._ranking_rows(slot))
+            rows = self._ranking_rows(slot)
         else:
-            children.append(self._placement(placed, final=False))
-            children.append(
-                self._html("Les inscriptions sont closes ; les groupes seront publiés.")
+            heading += _placement_html(placed, final=False)
+            heading += (
+                "<p>Les inscriptions sont closes ; les groupes seront publiés.</p>"
             )
-        return self._column(children)
-
-    def _placement(self, placed: ActivityOffer | None, *, final: bool) -> widgets.HTML:
-        if placed is None:
-            text = "Tu n'es placé·e dans aucun groupe pour cette heure."
-            if not final:
-                text = "Tu n'es pas encore inscrit·e pour cette heure."
-            return self._html(f"<p><b>{text}</b></p>")
-        lead = "Ton groupe" if final else "Tu es inscrit·e"
-        return self._html(
-            f"<p><b>{lead} :</b></p>{offer_html(placed, show_places=False)}"
-        )
+        return self._column([self._html(heading), *rows])
 
     def _signup_rows(self, slot: int, placed: ActivityOffer | None) -> list:
         rows = []
@@ -370,7 +358,7 @@ class InscriptionPage:
             )
             self._targets[button.model_id] = offer.id
             button.on_click(self._on_enrol)
-            rows.append(self._column([self._html(offer_html(offer)), button]))
+            rows += [self._html(offer_html(offer)), button]
         return rows
 
     def _ranking_rows(self, slot: int) -> list:
@@ -446,6 +434,17 @@ class InscriptionPage:
         )
         self.reload()
         self.status.success(_saved_text(len(self.view.choices.get(slot, [])), slot))
+
+
+def _placement_html(placed: ActivityOffer | None, *, final: bool) -> str:
+    """Return where the student is placed for a slot, or that they are not."""
+    if placed is None:
+        text = "Tu n'es placé·e dans aucun groupe pour cette heure."
+        if not final:
+            text = "Tu n'es pas encore inscrit·e pour cette heure."
+        return f"<p><b>{text}</b></p>"
+    lead = "Ton groupe" if final else "Tu es inscrit·e"
+    return f"<p><b>{lead} :</b></p>{offer_html(placed, show_places=False)}"
 
 
 def _saved_text(count: int, slot: int) -> str:
