@@ -81,7 +81,6 @@ ROSTER_CASES = [
         ":3 : colonne « class_name » : " + UNKNOWN.format("2de13"),
     ),
     (HERE, "nul_byte.csv", NOT_TEXT),
-    (HERE, "utf16_no_bom.csv", NOT_TEXT),
     (HERE, "utf32.csv", NOT_TEXT),
     (HERE, "gzip_named.csv", NOT_TEXT),
     (SHARED, "binary_named.csv", NOT_TEXT),
@@ -243,6 +242,16 @@ def test_bad_roster_rejected(school_store, folder, name, message):
         "^" + name.replace(".", r"\.") + message,
     )
     assert error.path == folder / name
+
+
+def test_utf16_roster_without_bom_read():
+    # Once refused as binary, this file is UTF-16 text whose BOM was lost.
+    loaded = roster.load(HERE / "utf16_no_bom.csv", classes=["2de1", "2de2"])
+    columns = ["last_name", "first_name", "class_name"]
+    assert loaded.students[columns].values.tolist() == [
+        ["MARTIN", "Léa", "2de1"],
+        ["ROUX", "Hugo", "2de2"],
+    ]
 
 
 @pytest.mark.parametrize("name", EMPTY_ROSTERS)
