@@ -20,10 +20,15 @@ from apkit.widgets import common
 
 
 class FakeVoila:
-    """Send ``message`` on every connection and record the requested paths."""
+    """Send ``message`` on every connection and record the requested paths.
 
-    def __init__(self, message: str) -> None:
+    ``dropped`` first connections are closed without a message, as when an idle
+    kernel's connection is lost.
+    """
+
+    def __init__(self, message: str, dropped: int = 0) -> None:
         self.message = message
+        self.dropped = dropped
         self.paths: list[str] = []
         self.server = serve(self._handle, "127.0.0.1", 0)
         self.port = self.server.socket.getsockname()[1]
@@ -31,15 +36,16 @@ class FakeVoila:
 
     def _handle(self, connection) -> None:
         self.paths.append(connection.request.path)
-        connection.send(self.message)
+        if len(self.paths) > self.dropped:
+            connection.send(self.message)
 
 
 @pytest.fixture
 def voila() -> Iterator[callable]:
     started: list[FakeVoila] = []
 
-    def start(message: str) -> FakeVoila:
-        fake = FakeVoila(message)
+    def start(message: str, dropped: int = 0) -> FakeVoila:
+        fake = FakeVoila(message, dropped)
         fake.thread.start()
         started.append(fake)
         return fake
@@ -83,6 +89,25 @@ def test_query_string_from_voila(voila):
     assert fake.paths == ["/ap/voila/query/1c9d-kernel"]
 
 
+def test_dropped_connection_tried_again(voila, monkeypatch, caplog):
+    monkeypatch.setattr(common, "REQUEST_RETRY_S", 0.01)
+    fake = voila(json.dumps({"QUERY_STRING": "code=AB-CD"}), dropped=2)
+    with caplog.at_level(logging.WARNING, logger="apkit.widgets.common"):
+        assert common.query_params(preheated(fake.port)) == {"code": "AB-CD"}
+    assert len(fake.paths) == 3
+    assert "attempt 2 of 30" in caplog.text
+
+
+def test_connection_dropped_every_time(voila, monkeypatch, caplog):
+    monkeypatch.setattr(common, "REQUEST_RETRY_S", 0.01)
+    monkeypatch.setattr(common, "REQUEST_ATTEMPTS", 3)
+    fake = voila(json.dumps({"QUERY_STRING": "code=AB-CD"}), dropped=5)
+    with caplog.at_level(logging.WARNING, logger="apkit.widgets.common"):
+        assert common.query_string(preheated(fake.port)) == ""
+    assert len(fake.paths) == 3
+    assert "after 3 attempts" in caplog.text
+
+
 def test_websocket_prefix_over_server_url():
     environ = preheated(8866, VOILA_WS_BASE_URL="/proxy/", VOILA_APP_IP="::1")
     assert common.request_info_url(environ) == (
@@ -112,3 +137,25 @@ def test_unreachable_voila_empty_query(caplog):
 
 def test_plain_kernel_reads_environment():
     assert common.query_string({"QUERY_STRING": "code=EF-GH"}) == "code=EF-GH"
+
+
+def test_rejected_handshake_not_tried_again(caplog):
+    # A 404 means a wrong address: trying again would only delay the refusal.
+    requested = []
+
+    def not_found(connection, request):
+        requested.append(request.path)
+        return connection.respond(404, "not found\n")
+
+    with serve(
+        lambda _connection: None, "127.0.0.1", 0, process_request=not_found
+    ) as server:
+        port = server.socket.getsockname()[1]
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        with caplog.at_level(logging.WARNING, logger="apkit.widgets.common"):
+            assert common.query_string(preheated(port)) == ""
+        server.shutdown()
+        thread.join(5)
+    assert requested == ["/ap/voila/query/1c9d-kernel"]
+    assert "interrupted" not in caplog.text

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
@@ -176,6 +177,8 @@ def query_string(environ: Mapping[str, str] | None = None) -> str:
 
 _REQUEST: dict[str, str] = {}
 REQUEST_TIMEOUT_S = 10.0
+REQUEST_ATTEMPTS = 30
+REQUEST_RETRY_S = 1.0
 
 
 def request_info_url(environ: Mapping[str, str]) -> str:
@@ -206,17 +209,15 @@ def wait_for_request(environ: Mapping[str, str] | None = None) -> dict[str, str]
     """
     if _REQUEST:
         return _REQUEST
-    from websockets.exceptions import WebSocketException
-    from websockets.sync.client import connect
-
     environ = os.environ if environ is None else environ
     url = request_info_url(environ)
+    message = _receive_request(url)
     try:
-        with connect(url, open_timeout=REQUEST_TIMEOUT_S) as socket:
-            message = socket.recv()
-        received = json.loads(message)
-    except (OSError, TimeoutError, WebSocketException, ValueError) as exc:
-        log.error("failed to receive the page request from Voilà at %s: %s", url, exc)
+        received = json.loads(message) if message is not None else None
+    except ValueError as exc:
+        log.error("invalid page request from Voilà at %s: %s", url, exc)
+        return {}
+    if received is None:
         return {}
     if not isinstance(received, dict):
         log.error("invalid page request from Voilà at %s: not a JSON object", url)
@@ -225,6 +226,43 @@ def wait_for_request(environ: Mapping[str, str] | None = None) -> dict[str, str]
     os.environ.update(info)
     _REQUEST.update(info)
     return _REQUEST
+
+
+def _receive_request(url: str) -> str | None:
+    """Return the one message Voilà sends on ``url``, or ``None`` if it cannot.
+
+    A closed connection or a timed-out opening is tried again, up to
+    :data:`REQUEST_ATTEMPTS` times in a row: an idle kernel's connection can be
+    dropped, and Voilà keeps a request that arrives while no kernel is connected
+    until its next connection. A
+    refused connection or a rejected handshake means Voilà is gone or the
+    address is wrong, so it is not tried again.
+    """
+    from websockets.exceptions import ConnectionClosed, WebSocketException
+    from websockets.sync.client import connect
+
+    for attempt in range(1, REQUEST_ATTEMPTS + 1):
+        try:
+            with connect(url, open_timeout=REQUEST_TIMEOUT_S) as socket:
+                return str(socket.recv())
+        except (ConnectionClosed, TimeoutError) as exc:
+            log.warning(
+                "page request from Voilà at %s interrupted (attempt %d of %d): %s",
+                url,
+                attempt,
+                REQUEST_ATTEMPTS,
+                exc,
+            )
+            time.sleep(REQUEST_RETRY_S)
+        except (OSError, WebSocketException) as exc:
+            log.error(
+                "failed to receive the page request from Voilà at %s: %s", url, exc
+            )
+            return None
+    log.error(
+        "no page request from Voilà at %s after %d attempts", url, REQUEST_ATTEMPTS
+    )
+    return None
 
 
 def query_params(environ: Mapping[str, str] | None = None) -> dict[str, str]:
