@@ -18,7 +18,7 @@ campaign open in live mode. Each part waits 10 s for the pool to fill first:
    context, from ``goto`` until a "S'inscrire" button is visible, and until the
    page's HTML had arrived (the kernel's share). Each opening waits ``--gap``
    seconds first, so that it finds the server idle with its pool refilled, as a
-   single visitor would; with 0, each page shares the cores with the kernel
+   single visitor would. With 0, each page shares the cores with the kernel
    started to replace the previous one. Then the memory per kernel: the
    summed RSS of the kernels (from ``/proc``), idle pool included, divided by
    their number.
@@ -49,6 +49,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from statistics import median
 
@@ -369,10 +371,23 @@ async def computer_room(server: VoilaServer, codes: list[str], title: str) -> di
 # -- report -------------------------------------------------------------------------
 
 
-def _server(url: str, log_path: Path, pool: int) -> VoilaServer:
-    return VoilaServer(
-        database_url=url, port=free_port(), log_path=log_path, student_pool=pool
+@contextmanager
+def serving(url: str | None, log_path: Path, pool: int, **options) -> Iterator:
+    """Start a Voilà server and yield it once its preheated pool has filled.
+
+    The pool has long been full by the time a class arrives, so no part
+    measures its first filling.
+    """
+    server = VoilaServer(
+        database_url=url,
+        port=free_port(),
+        log_path=log_path,
+        student_pool=pool,
+        **options,
     )
+    with server:
+        time.sleep(POOL_FILL_S if pool else 0)
+        yield server
 
 
 def reference_notebook(folder: Path) -> Path:
@@ -398,14 +413,7 @@ def reference_notebook(folder: Path) -> Path:
 
 def part_zero(folder: Path, codes: list[str], pages: int, gap: float, pool: int):
     reference = reference_notebook(folder)
-    server = VoilaServer(
-        port=free_port(),
-        dashboards=reference,
-        log_path=folder / "voila0.log",
-        student_pool=pool,
-    )
-    with server:
-        time.sleep(POOL_FILL_S if pool else 0)
+    with serving(None, folder / "voila0.log", pool, dashboards=reference) as server:
         timings, _ = time_to_interactive(server, codes, pages, gap)
     return [
         ("one-button notebook interactive, median", f"{median(timings):.2f} s"),
@@ -413,10 +421,7 @@ def part_zero(folder: Path, codes: list[str], pages: int, gap: float, pool: int)
 
 
 def part_one(url, codes: list[str], pages: int, gap: float, log_path, pool: int):
-    with _server(url, log_path, pool) as server:
-        # Let the preheated pool fill before the first opening, as it has long
-        # done by the time a class arrives.
-        time.sleep(POOL_FILL_S if pool else 0)
+    with serving(url, log_path, pool) as server:
         timings, html_times = time_to_interactive(server, codes, pages, gap)
         kernels, kernel_rss, _ = memory(server)
     per_page = kernel_rss / max(kernels, 1) / 2**20
@@ -429,8 +434,7 @@ def part_one(url, codes: list[str], pages: int, gap: float, log_path, pool: int)
 
 
 def part_two(url, codes: list[str], target: int, title: str, log_path, pool: int):
-    with _server(url, log_path, pool) as server:
-        time.sleep(POOL_FILL_S if pool else 0)
+    with serving(url, log_path, pool) as server:
         room = asyncio.run(computer_room(server, codes, title))
     total = room["kernel_rss"] + room["server_rss"]
     in_group = enrolled(url, target)

@@ -132,8 +132,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    wanted = (args.students, args.class_names, args.student_ids, args.teachers)
-    if not (any(wanted) or args.coordinator or args.administration):
+    selections = (args.students, args.class_names, args.student_ids, args.teachers)
+    if not (any(selections) or args.coordinator or args.administration):
         raise SystemExit(
             "apkit codes generate : choisissez --students, --class, --student, "
             "--teachers, --coordinator ou --administration"

@@ -212,12 +212,12 @@ def wait_for_request(environ: Mapping[str, str] | None = None) -> dict[str, str]
     environ = os.environ if environ is None else environ
     url = request_info_url(environ)
     message = _receive_request(url)
+    if message is None:
+        return {}
     try:
-        received = json.loads(message) if message is not None else None
+        received = json.loads(message)
     except ValueError as exc:
         log.error("invalid page request from Voilà at %s: %s", url, exc)
-        return {}
-    if received is None:
         return {}
     if not isinstance(received, dict):
         log.error("invalid page request from Voilà at %s: not a JSON object", url)

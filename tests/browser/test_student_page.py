@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlencode
 
 import pytest
@@ -48,21 +49,28 @@ def test_pages_stay_on_school_server(
 def test_preheated_page_behind_prefix(
     served_school, tmp_path, new_page, open_dashboard
 ):
-    # A preheated kernel asks Voilà for its request under the base URL: a
-    # wrong path would leave it without the code, and the page would refuse.
+    # A preheated kernel requests its page details under the base URL. With a
+    # wrong path it gets no code, so the page would reject the student.
     code = served_school.code_of(Role.STUDENT, "2de1", index=1)
+    log = tmp_path / "voila.log"
     server = VoilaServer(
         database_url=served_school.server.database_url,
         port=free_port(),
         base_url="/ap/",
         student_pool=1,
-        log_path=tmp_path / "voila.log",
+        log_path=log,
     )
     with server:
+        # Voilà uses the pool only once its first kernel has started, so a page
+        # requested earlier would get an ordinary kernel.
+        deadline = time.monotonic() + 60
+        while "Kernel pool of inscription.ipynb is filled" not in log.read_text():
+            assert time.monotonic() < deadline, "the preheated pool never filled"
+            time.sleep(0.2)
         url = server.page_url("inscription.ipynb", urlencode({"code": code.code}))
         assert "/ap/voila/render/" in url
         page = new_page(width=390, height=844)
         open_dashboard(page, url)
         page.wait_for_selector("text=Heure 1")
         assert page.locator(f"text={code.label.split()[1]}").count() >= 1
-    assert "Using pre-heated kernel" in (tmp_path / "voila.log").read_text()
+    assert "Using pre-heated kernel" in log.read_text()
